@@ -35,6 +35,7 @@
 #define STORE_BLOCK_VERSION	1
 #define STORE_BLOCK_SPAN_MS	60000	/* a block never spans more time than this */
 #define STORE_BLOCK_MAX		1800	/* bytes; keeps blocks inside a 4 KiB leaf page */
+#define STORE_KINDS_MAX		8	/* kind bytes in use are below this */
 
 enum store_ns {
 	STORE_NS_APP = 1,

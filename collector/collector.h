@@ -1,0 +1,46 @@
+/* Tandem — MIT licence. Structures shared by collectord's modules. */
+#ifndef TANDEM_COLLECTOR_H
+#define TANDEM_COLLECTOR_H
+
+#include <stdint.h>
+
+#include "common/arena.h"
+#include "common/store_schema.h"
+
+struct bufferevent;
+struct event;
+struct event_base;
+struct collector_conf;
+struct store;
+struct ingest;
+struct conn;
+
+/* What the collector knows about one agent_id, connected or not. */
+struct agent_state {
+	char			*id;
+	uint32_t		 num;		/* interned agent id */
+	uint32_t		 app;		/* interned app id */
+	uint64_t		 accepted_seq;	/* highest seq stored or in the open transaction */
+	struct store_agent_rec	 rec;		/* durable state (rec.stored_seq) and counters */
+	uint64_t		 pending;	/* events in the open transaction */
+	uint64_t		 pending_dups;
+	int64_t			 pending_first_ms, pending_last_ms;
+	struct conn		*conn;		/* current connection, or NULL */
+	struct agent_state	*touched_next;	/* in the open transaction's list */
+	int			 touched;
+	struct agent_state	*hnext;		/* hash chain */
+};
+
+/* The collector process: everything one event loop owns. */
+struct collector {
+	struct event_base	*base;
+	struct collector_conf	*conf;
+	struct store		*store;
+	struct ingest		*ingest;
+	struct arena		 arena;		/* decode arena, reset after every frame */
+	uint64_t		 nconns;
+	int			 draining;	/* SIGTERM: no new frames, commit, ack, exit */
+	int			 accepting;
+};
+
+#endif

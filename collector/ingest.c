@@ -1,0 +1,474 @@
+/* Tandem — MIT licence. Ingest: exactly-once storage through per-agent sequence numbers and group commit. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "collector/collector.h"
+#include "collector/collector_conf.h"
+#include "collector/conn.h"
+#include "collector/ingest.h"
+#include "collector/stats.h"
+#include "collector/store.h"
+#include "common/log.h"
+#include "common/wire.h"
+#include "common/xalloc.h"
+#include "proto/msg.h"
+
+#define AGENT_BUCKETS		16384	/* power of two */
+#define FULL_RETRY_MS		1000	/* after a full map, try writing again this often */
+#define PRUNE_BATCH		20000	/* blocks deleted per tick at most */
+#define BLOCK_HDR_MAX		(1 + 3 + 3)
+
+struct ingest {
+	struct collector	*c;
+	struct agent_state	*buckets[AGENT_BUCKETS];
+	struct agent_state	*touched;	/* agents with events in the open transaction */
+	uint64_t		 pending;	/* events in the open transaction */
+	struct event		*commit_ev;	/* end-of-tick commit */
+	struct event		*prune_ev;
+	int			 full;		/* the last write failed on a full map */
+	uint64_t		 full_retry_ms;
+	uint16_t		 kind_idx[MSG_MAX_EVENTS];
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static uint32_t
+hash_id(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h & (AGENT_BUCKETS - 1);
+}
+
+static void
+commit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	ingest_commit(arg);
+}
+
+static void
+prune_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ingest *ing = arg;
+	uint64_t now = now_ms();
+	struct timeval tv;
+	long n = 0;
+
+	if (!ing->full && !ing->c->draining) {
+		n = store_prune(ing->c->store, now - ing->c->conf->retention_ms, PRUNE_BATCH);
+		if (n > 0) {
+			stats.pruned_blocks += (uint64_t)n;
+			log_debug("%s: pruned %ld blocks older than the retention", __func__, n);
+			ingest_commit(ing);
+		} else if (n == -1)
+			ingest_commit(ing);
+	}
+	/* A full batch of deletions means more may be waiting: come back soon. */
+	tv.tv_sec = n == PRUNE_BATCH ? 0 : (long)(ing->c->conf->retention_interval_ms / 1000);
+	tv.tv_usec = n == PRUNE_BATCH ? 100000 :
+	    (long)(ing->c->conf->retention_interval_ms % 1000) * 1000;
+	evtimer_add(ing->prune_ev, &tv);
+}
+
+struct ingest *
+ingest_new(struct collector *c)
+{
+	struct ingest *ing;
+	struct timeval tv = { 1, 0 };
+
+	if ((ing = xcalloc(1, sizeof(*ing))) == NULL)
+		return NULL;
+	ing->c = c;
+	if ((ing->commit_ev = event_new(c->base, -1, 0, commit_cb, ing)) == NULL ||
+	    (ing->prune_ev = evtimer_new(c->base, prune_cb, ing)) == NULL) {
+		ingest_free(ing);
+		return NULL;
+	}
+	evtimer_add(ing->prune_ev, &tv);
+	return ing;
+}
+
+static void
+agent_free(struct agent_state *a)
+{
+	if (a == NULL)
+		return;
+	xfree(a->id);
+	xfree(a);
+}
+
+/* Forgets every agent (after a failed transaction whose interned ids are gone). */
+static void
+ingest_forget_all(struct ingest *ing, int code, const char *reason)
+{
+	struct agent_state *a, *next;
+	size_t i;
+
+	for (i = 0; i < AGENT_BUCKETS; i++) {
+		for (a = ing->buckets[i]; a != NULL; a = next) {
+			next = a->hnext;
+			if (a->conn != NULL) {
+				conn_detach(a->conn);
+				if (code != 0)
+					conn_fail(a->conn, code, "%s", reason);
+			}
+			agent_free(a);
+		}
+		ing->buckets[i] = NULL;
+	}
+	ing->touched = NULL;
+	ing->pending = 0;
+}
+
+void
+ingest_free(struct ingest *ing)
+{
+	if (ing == NULL)
+		return;
+	ingest_forget_all(ing, 0, NULL);
+	if (ing->commit_ev != NULL)
+		event_free(ing->commit_ev);
+	if (ing->prune_ev != NULL)
+		event_free(ing->prune_ev);
+	xfree(ing);
+}
+
+/* The open transaction is lost: nothing in it is acked, every agent resends. */
+static void
+ingest_txn_failed(struct ingest *ing)
+{
+	struct store *s = ing->c->store;
+	int code;
+	char reason[160];
+
+	stats.commit_failures++;
+	if (store_full(s)) {
+		code = TANDEM__ERROR_CODE__ERR_STORE_FULL;
+		snprintf(reason, sizeof(reason), "store is full: nothing acknowledged, retry later");
+		if (!ing->full)
+			log_warnx("store: map full: refusing writes until space is freed "
+			    "(raise map_size or shorten retention)");
+		ing->full = 1;
+		ing->full_retry_ms = now_ms() + FULL_RETRY_MS;
+	} else {
+		code = TANDEM__ERROR_CODE__ERR_STORE;
+		snprintf(reason, sizeof(reason), "store error: %s: nothing acknowledged",
+		    store_strerror(s));
+		log_warnx("store: write failed: %s", store_strerror(s));
+	}
+	store_abort(s);
+	ingest_forget_all(ing, code, reason);
+}
+
+int
+ingest_commit(struct ingest *ing)
+{
+	struct store *s = ing->c->store;
+	struct agent_state *a;
+	uint64_t t0, dt;
+
+	if (!store_dirty(s))
+		return 0;
+	for (a = ing->touched; a != NULL; a = a->touched_next) {
+		struct store_agent_rec r = a->rec;
+
+		r.stored_seq = a->accepted_seq;
+		r.events += a->pending;
+		r.duplicates += a->pending_dups;
+		if (a->pending > 0) {
+			if (r.first_ms == 0 || (uint64_t)a->pending_first_ms < r.first_ms)
+				r.first_ms = (uint64_t)a->pending_first_ms;
+			if ((uint64_t)a->pending_last_ms > r.last_ms)
+				r.last_ms = (uint64_t)a->pending_last_ms;
+		}
+		if (store_agent_put(s, a->num, &r) == -1) {
+			ingest_txn_failed(ing);
+			return -1;
+		}
+	}
+	t0 = mono_us();
+	if (store_commit(s) == -1) {
+		ingest_txn_failed(ing);
+		return -1;
+	}
+	dt = mono_us() - t0;
+	stats.commits++;
+	stats.commit_us_total += dt;
+	if (dt > stats.commit_us_max)
+		stats.commit_us_max = dt;
+	if (ing->full)
+		log_info("store: writes succeed again");
+	ing->full = 0;
+	stats.events_stored += ing->pending;
+	ing->pending = 0;
+	while ((a = ing->touched) != NULL) {
+		ing->touched = a->touched_next;
+		a->touched_next = NULL;
+		a->touched = 0;
+		a->rec.stored_seq = a->accepted_seq;
+		a->rec.events += a->pending;
+		a->rec.duplicates += a->pending_dups;
+		if (a->pending > 0) {
+			if (a->rec.first_ms == 0 || (uint64_t)a->pending_first_ms < a->rec.first_ms)
+				a->rec.first_ms = (uint64_t)a->pending_first_ms;
+			if ((uint64_t)a->pending_last_ms > a->rec.last_ms)
+				a->rec.last_ms = (uint64_t)a->pending_last_ms;
+		}
+		a->pending = a->pending_dups = 0;
+		if (a->conn != NULL)
+			conn_send_ack(a->conn, a->rec.stored_seq);
+	}
+	return 0;
+}
+
+static void
+touch(struct ingest *ing, struct agent_state *a)
+{
+	if (a->touched)
+		return;
+	a->touched = 1;
+	a->touched_next = ing->touched;
+	ing->touched = a;
+	event_active(ing->commit_ev, 0, 0);
+}
+
+struct agent_state *
+ingest_hello(struct ingest *ing, struct conn *conn, const char *agent_id, const char *app,
+    int *code, char *err, size_t errlen)
+{
+	struct store *s = ing->c->store;
+	struct agent_state *a;
+	uint32_t h = hash_id(agent_id), app_id;
+	int found;
+
+	for (a = ing->buckets[h]; a != NULL; a = a->hnext)
+		if (strcmp(a->id, agent_id) == 0)
+			break;
+	if (a == NULL) {
+		if ((a = xcalloc(1, sizeof(*a))) == NULL || (a->id = xstrdup(agent_id)) == NULL) {
+			agent_free(a);
+			*code = TANDEM__ERROR_CODE__ERR_STORE;
+			snprintf(err, errlen, "out of memory");
+			return NULL;
+		}
+		if (store_intern(s, STORE_NS_AGENT, agent_id, &a->num) == -1 ||
+		    (found = store_agent_get(s, a->num, &a->rec)) == -1)
+			goto store_failed;
+		if (!found)
+			memset(&a->rec, 0, sizeof(a->rec));
+		a->accepted_seq = a->rec.stored_seq;
+		a->hnext = ing->buckets[h];
+		ing->buckets[h] = a;
+	}
+	if (store_intern(s, STORE_NS_APP, app, &app_id) == -1) {
+		a = NULL;
+		goto store_failed;
+	}
+	a->app = app_id;
+	a->rec.app = app_id;
+	if (a->conn != NULL && a->conn != conn) {
+		struct conn *old = a->conn;
+
+		conn_detach(old);
+		conn_fail(old, TANDEM__ERROR_CODE__ERR_REPLACED,
+		    "a newer connection of agent %s took over", agent_id);
+	}
+	a->conn = conn;
+	return a;
+
+store_failed:
+	if (a != NULL && a->hnext == NULL && ing->buckets[h] != a)
+		agent_free(a);
+	if (!store_dirty(s)) {
+		/* The write failed and the transaction is gone with everything in it. */
+		ingest_txn_failed(ing);
+	}
+	*code = store_full(s) ? TANDEM__ERROR_CODE__ERR_STORE_FULL : TANDEM__ERROR_CODE__ERR_STORE;
+	snprintf(err, errlen, "store: %s", store_strerror(s));
+	return NULL;
+}
+
+void
+ingest_unbind(struct ingest *ing, struct agent_state *a, struct conn *conn)
+{
+	if (a != NULL && a->conn == conn)
+		a->conn = NULL;
+}
+
+static size_t
+event_cost(uint64_t seq_delta, size_t len)
+{
+	return wire_varint_size(seq_delta) + wire_varint_size(len) + len;
+}
+
+/* Writes events idx[from..to) (all of one kind, ascending seq) as one block. */
+static int
+put_block(struct ingest *ing, struct agent_state *a, const struct msg *m, enum ev_kind kind,
+    const uint16_t *idx, size_t from, size_t to, int64_t tmin, int64_t tmax)
+{
+	struct store_evkey key;
+	uint64_t first = m->first_seq + idx[from];
+	size_t i, len;
+	uint8_t *p;
+
+	len = 1 + wire_varint_size(to - from) + wire_varint_size((uint64_t)(tmax - tmin));
+	for (i = from; i < to; i++)
+		len += event_cost(m->first_seq + idx[i] - first, m->events[idx[i]].len);
+	key.app = a->app;
+	key.kind = (uint8_t)kind;
+	key.t0 = (uint64_t)tmin;
+	key.agent = a->num;
+	key.first_seq = first;
+	if ((p = store_block_reserve(ing->c->store, &key, len)) == NULL)
+		return -1;
+	*p++ = STORE_BLOCK_VERSION;
+	p += wire_put_varint(p, to - from);
+	p += wire_put_varint(p, (uint64_t)(tmax - tmin));
+	for (i = from; i < to; i++) {
+		const struct msg_event *e = &m->events[idx[i]];
+
+		p += wire_put_varint(p, m->first_seq + idx[i] - first);
+		p += wire_put_varint(p, e->len);
+		memcpy(p, e->raw, e->len);
+		p += e->len;
+	}
+	stats.blocks++;
+	return 0;
+}
+
+/* Groups one kind's new events of a batch into blocks bounded in bytes and time span. */
+static int
+put_kind(struct ingest *ing, struct agent_state *a, const struct msg *m, enum ev_kind kind,
+    size_t skip)
+{
+	uint16_t *idx = ing->kind_idx;
+	size_t n = 0, i, from, bytes;
+	int64_t tmin = 0, tmax = 0, t;
+
+	for (i = skip; i < m->nevents; i++)
+		if (m->events[i].kind == kind)
+			idx[n++] = (uint16_t)i;
+	if (n == 0)
+		return 0;
+	from = 0;
+	bytes = BLOCK_HDR_MAX;
+	for (i = 0; i < n; i++) {
+		const struct msg_event *e = &m->events[idx[i]];
+		size_t cost;
+
+		t = e->time_ms;
+		cost = event_cost(idx[i] - idx[from], e->len);
+		if (i > from && (bytes + cost > STORE_BLOCK_MAX ||
+		    (t > tmax ? t : tmax) - (t < tmin ? t : tmin) > STORE_BLOCK_SPAN_MS)) {
+			if (put_block(ing, a, m, kind, idx, from, i, tmin, tmax) == -1)
+				return -1;
+			from = i;
+			bytes = BLOCK_HDR_MAX;
+			cost = event_cost(0, e->len);
+		}
+		if (i == from)
+			tmin = tmax = t;
+		else {
+			if (t < tmin)
+				tmin = t;
+			if (t > tmax)
+				tmax = t;
+		}
+		bytes += cost;
+	}
+	return put_block(ing, a, m, kind, idx, from, n, tmin, tmax);
+}
+
+int
+ingest_batch(struct ingest *ing, struct agent_state *a, uint64_t *last_seq, const struct msg *m,
+    char *err, size_t errlen)
+{
+	uint64_t last = m->first_seq + m->nevents - 1;
+	size_t skip, i;
+	int k;
+
+	if (m->first_seq <= *last_seq) {
+		snprintf(err, errlen, "sequence went backwards: batch starts at %llu after %llu",
+		    (unsigned long long)m->first_seq, (unsigned long long)*last_seq);
+		return TANDEM__ERROR_CODE__ERR_SEQ;
+	}
+	*last_seq = last;
+	stats.batches++;
+	stats.events_in += m->nevents;
+	if (last <= a->accepted_seq) {
+		/* All duplicates: ack at once unless a commit that covers them is pending. */
+		stats.duplicates += m->nevents;
+		a->pending_dups += m->nevents;
+		if (a->touched)
+			return 0;
+		a->rec.duplicates += m->nevents;
+		a->pending_dups = 0;
+		if (a->conn != NULL)
+			conn_send_ack(a->conn, a->rec.stored_seq);
+		return 0;
+	}
+	if (ing->full) {
+		if (now_ms() < ing->full_retry_ms) {
+			stats.store_full_refusals++;
+			snprintf(err, errlen, "store is full: nothing acknowledged, retry later");
+			return TANDEM__ERROR_CODE__ERR_STORE_FULL;
+		}
+		ing->full_retry_ms = now_ms() + FULL_RETRY_MS;
+	}
+	skip = m->first_seq > a->accepted_seq ? 0 : (size_t)(a->accepted_seq - m->first_seq + 1);
+	for (k = EV_QUEUE; k < EV_KINDS; k++) {
+		if (put_kind(ing, a, m, (enum ev_kind)k, skip) == -1) {
+			int code = store_full(ing->c->store) ?
+			    TANDEM__ERROR_CODE__ERR_STORE_FULL : TANDEM__ERROR_CODE__ERR_STORE;
+
+			if (code == TANDEM__ERROR_CODE__ERR_STORE_FULL)
+				stats.store_full_refusals++;
+			snprintf(err, errlen, "store: %s: nothing acknowledged",
+			    store_strerror(ing->c->store));
+			ingest_txn_failed(ing);
+			return code;
+		}
+	}
+	if (skip > 0) {
+		stats.duplicates += skip;
+		a->pending_dups += skip;
+	}
+	for (i = skip; i < m->nevents; i++) {
+		int64_t t = m->events[i].time_ms;
+
+		if (a->pending == 0 && i == skip)
+			a->pending_first_ms = a->pending_last_ms = t;
+		if (t < a->pending_first_ms)
+			a->pending_first_ms = t;
+		if (t > a->pending_last_ms)
+			a->pending_last_ms = t;
+	}
+	a->pending += m->nevents - skip;
+	ing->pending += m->nevents - skip;
+	a->accepted_seq = last;
+	touch(ing, a);
+	if (ing->pending >= ing->c->conf->commit_max_events)
+		return ingest_commit(ing) == 0 ? 0 : TANDEM__ERROR_CODE__ERR_STORE;
+	return 0;
+}

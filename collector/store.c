@@ -1,0 +1,407 @@
+/* Tandem — MIT licence. LMDB writer: tick transactions, interning, event blocks, pruning, full-map refusal. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lmdb.h>
+
+#include "collector/store.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+
+struct store {
+	MDB_env		*env;
+	MDB_txn		*txn;		/* the tick's write transaction, or NULL */
+	MDB_dbi		 meta, names, ids, agents, events;
+	uint32_t	 next_id[8];	/* per namespace; 0: not loaded yet */
+	int		 err;
+	uint32_t	 prune_app;	/* where the last prune stopped */
+	uint8_t		 prune_kind;
+};
+
+static int
+store_fail(struct store *s, int rc, const char *what)
+{
+	s->err = rc;
+	if (rc != MDB_MAP_FULL)
+		log_warnx("store: %s: %s", what, mdb_strerror(rc));
+	return -1;
+}
+
+struct store *
+store_open(const char *path, uint64_t map_size, char *err, size_t errlen)
+{
+	struct store *s;
+	MDB_txn *txn = NULL;
+	MDB_val k, v;
+	int rc, dead;
+
+	if ((s = xcalloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (mkdir(path, 0750) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "mkdir %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if ((rc = mdb_env_create(&s->env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(s->env, 16)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(s->env, 256)) != 0 ||
+	    (rc = mdb_env_set_mapsize(s->env, map_size)) != 0 ||
+	    (rc = mdb_env_open(s->env, path, MDB_NOTLS, 0640)) != 0) {
+		snprintf(err, errlen, "lmdb open %s: %s", path, mdb_strerror(rc));
+		goto fail;
+	}
+	mdb_reader_check(s->env, &dead);
+	if (dead > 0)
+		log_info("store: cleared %d stale reader slots", dead);
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0 ||
+	    (rc = mdb_dbi_open(txn, STORE_DB_META, MDB_CREATE, &s->meta)) != 0 ||
+	    (rc = mdb_dbi_open(txn, STORE_DB_NAMES, MDB_CREATE, &s->names)) != 0 ||
+	    (rc = mdb_dbi_open(txn, STORE_DB_IDS, MDB_CREATE, &s->ids)) != 0 ||
+	    (rc = mdb_dbi_open(txn, STORE_DB_AGENTS, MDB_CREATE, &s->agents)) != 0 ||
+	    (rc = mdb_dbi_open(txn, STORE_DB_EVENTS, MDB_CREATE, &s->events)) != 0) {
+		snprintf(err, errlen, "lmdb databases: %s", mdb_strerror(rc));
+		goto fail;
+	}
+	k.mv_data = "schema";
+	k.mv_size = 6;
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		v.mv_data = STORE_SCHEMA_VERSION;
+		v.mv_size = strlen(STORE_SCHEMA_VERSION);
+		rc = mdb_put(txn, s->meta, &k, &v, 0);
+	} else if (rc == 0 && (v.mv_size != strlen(STORE_SCHEMA_VERSION) ||
+	    memcmp(v.mv_data, STORE_SCHEMA_VERSION, v.mv_size) != 0)) {
+		snprintf(err, errlen, "%s: schema version %.*s, this build reads %s", path,
+		    (int)v.mv_size, (char *)v.mv_data, STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (rc != 0 || (rc = mdb_txn_commit(txn)) != 0) {
+		txn = NULL;
+		snprintf(err, errlen, "lmdb schema: %s", mdb_strerror(rc));
+		goto fail;
+	}
+	return s;
+fail:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	xfree(s);
+	return NULL;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	store_abort(s);
+	mdb_env_close(s->env);
+	xfree(s);
+}
+
+static int
+store_begin(struct store *s)
+{
+	int rc;
+
+	if (s->txn != NULL)
+		return 0;
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &s->txn)) != 0) {
+		s->txn = NULL;
+		return store_fail(s, rc, "txn begin");
+	}
+	return 0;
+}
+
+int
+store_dirty(const struct store *s)
+{
+	return s->txn != NULL;
+}
+
+int
+store_commit(struct store *s)
+{
+	int rc;
+
+	if (s->txn == NULL)
+		return 0;
+	rc = mdb_txn_commit(s->txn);
+	s->txn = NULL;
+	if (rc != 0) {
+		memset(s->next_id, 0, sizeof(s->next_id));
+		return store_fail(s, rc, "commit");
+	}
+	s->err = 0;
+	return 0;
+}
+
+void
+store_abort(struct store *s)
+{
+	if (s->txn == NULL)
+		return;
+	mdb_txn_abort(s->txn);
+	s->txn = NULL;
+	/* Ids handed out in the dropped transaction are free again. */
+	memset(s->next_id, 0, sizeof(s->next_id));
+}
+
+/* Aborts after a failed write: LMDB forbids further use of a transaction after MAP_FULL. */
+static int
+store_write_fail(struct store *s, int rc, const char *what)
+{
+	store_abort(s);
+	return store_fail(s, rc, what);
+}
+
+static int
+load_next_id(struct store *s, enum store_ns ns)
+{
+	uint8_t kb[STORE_IDKEY_LEN];
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(s->txn, s->ids, &c)) != 0)
+		return store_fail(s, rc, "cursor");
+	kb[0] = (uint8_t)ns + 1;
+	store_put_be32(kb + 1, 0);
+	k.mv_data = kb;
+	k.mv_size = sizeof(kb);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc == 0)
+		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	s->next_id[ns] = 1;
+	if (rc == 0 && k.mv_size == STORE_IDKEY_LEN && ((uint8_t *)k.mv_data)[0] == ns)
+		s->next_id[ns] = store_get_be32((uint8_t *)k.mv_data + 1) + 1;
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return store_fail(s, rc, "ids scan");
+	return 0;
+}
+
+int
+store_intern(struct store *s, enum store_ns ns, const char *name, uint32_t *id)
+{
+	uint8_t nk[STORE_NAMEKEY_MAX], ik[STORE_IDKEY_LEN], idb[4];
+	size_t len = strlen(name);
+	MDB_val k, v;
+	int rc;
+
+	if (len == 0 || len > STORE_NAMEKEY_MAX - 1 || (unsigned)ns >= 8) {
+		s->err = EINVAL;
+		return -1;
+	}
+	if (store_begin(s) == -1)
+		return -1;
+	nk[0] = (uint8_t)ns;
+	memcpy(nk + 1, name, len);
+	k.mv_data = nk;
+	k.mv_size = len + 1;
+	rc = mdb_get(s->txn, s->names, &k, &v);
+	if (rc == 0 && v.mv_size == 4) {
+		*id = store_get_be32(v.mv_data);
+		return 0;
+	}
+	if (rc != MDB_NOTFOUND)
+		return store_fail(s, rc ? rc : MDB_CORRUPTED, "names get");
+	if (s->next_id[ns] == 0 && load_next_id(s, ns) == -1)
+		return -1;
+	*id = s->next_id[ns];
+	store_put_be32(idb, *id);
+	v.mv_data = idb;
+	v.mv_size = 4;
+	if ((rc = mdb_put(s->txn, s->names, &k, &v, MDB_NOOVERWRITE)) != 0)
+		return store_write_fail(s, rc, "names put");
+	ik[0] = (uint8_t)ns;
+	store_put_be32(ik + 1, *id);
+	k.mv_data = ik;
+	k.mv_size = sizeof(ik);
+	v.mv_data = (void *)name;
+	v.mv_size = len;
+	if ((rc = mdb_put(s->txn, s->ids, &k, &v, MDB_NOOVERWRITE)) != 0)
+		return store_write_fail(s, rc, "ids put");
+	s->next_id[ns]++;
+	return 0;
+}
+
+int
+store_agent_get(struct store *s, uint32_t agent, struct store_agent_rec *r)
+{
+	uint8_t kb[4];
+	MDB_val k, v;
+	int rc;
+
+	if (store_begin(s) == -1)
+		return -1;
+	store_put_be32(kb, agent);
+	k.mv_data = kb;
+	k.mv_size = 4;
+	rc = mdb_get(s->txn, s->agents, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return store_fail(s, rc, "agents get");
+	if (store_agent_decode(v.mv_data, v.mv_size, r) == -1)
+		return store_fail(s, MDB_CORRUPTED, "agents record");
+	return 1;
+}
+
+int
+store_agent_put(struct store *s, uint32_t agent, const struct store_agent_rec *r)
+{
+	uint8_t kb[4], vb[STORE_AGENT_REC_LEN];
+	MDB_val k, v;
+	int rc;
+
+	if (store_begin(s) == -1)
+		return -1;
+	store_put_be32(kb, agent);
+	store_agent_encode(vb, r);
+	k.mv_data = kb;
+	k.mv_size = 4;
+	v.mv_data = vb;
+	v.mv_size = sizeof(vb);
+	if ((rc = mdb_put(s->txn, s->agents, &k, &v, 0)) != 0)
+		return store_write_fail(s, rc, "agents put");
+	return 0;
+}
+
+void *
+store_block_reserve(struct store *s, const struct store_evkey *key, size_t len)
+{
+	uint8_t kb[STORE_EVKEY_LEN];
+	MDB_val k, v;
+	int rc;
+
+	if (store_begin(s) == -1)
+		return NULL;
+	store_evkey_encode(kb, key);
+	k.mv_data = kb;
+	k.mv_size = sizeof(kb);
+	v.mv_data = NULL;
+	v.mv_size = len;
+	rc = mdb_put(s->txn, s->events, &k, &v, MDB_RESERVE | MDB_NOOVERWRITE);
+	if (rc != 0) {
+		store_write_fail(s, rc, "events put");
+		return NULL;
+	}
+	return v.mv_data;
+}
+
+long
+store_prune(struct store *s, uint64_t cutoff_ms, size_t max_deletes)
+{
+	uint8_t kb[STORE_EVKEY_LEN];
+	struct store_evkey key;
+	MDB_cursor *c;
+	MDB_val k, v;
+	long deleted = 0;
+	int rc;
+
+	if (cutoff_ms <= STORE_BLOCK_SPAN_MS)
+		return 0;
+	if (store_begin(s) == -1)
+		return -1;
+	if ((rc = mdb_cursor_open(s->txn, s->events, &c)) != 0)
+		return store_fail(s, rc, "cursor");
+	/*
+	 * Walk app|kind ranges in key order from where the last call stopped; in each range
+	 * delete from the oldest block while its newest possible event is older than the cutoff,
+	 * then jump to the next range.
+	 */
+	memset(&key, 0, sizeof(key));
+	key.app = s->prune_app;
+	key.kind = s->prune_kind;
+	store_evkey_encode(kb, &key);
+	k.mv_data = kb;
+	k.mv_size = sizeof(kb);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && (size_t)deleted < max_deletes) {
+		if (store_evkey_decode(k.mv_data, k.mv_size, &key) == -1) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if (key.t0 + STORE_BLOCK_SPAN_MS < cutoff_ms) {
+			if ((rc = mdb_cursor_del(c, 0)) != 0)
+				break;
+			deleted++;
+			rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
+			if (rc == EINVAL)	/* deleted the last item */
+				rc = MDB_NOTFOUND;
+			continue;
+		}
+		/* Skip to the next app|kind range. */
+		if (key.kind == 255) {
+			key.app++;
+			key.kind = 0;
+		} else
+			key.kind++;
+		key.t0 = 0;
+		key.agent = 0;
+		key.first_seq = 0;
+		if (key.app == 0)
+			break;
+		store_evkey_encode(kb, &key);
+		k.mv_data = kb;
+		k.mv_size = sizeof(kb);
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	}
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND) {
+		s->prune_app = 0;
+		s->prune_kind = 0;
+	} else if (rc == 0) {
+		s->prune_app = key.app;
+		s->prune_kind = key.kind;
+	} else
+		return store_write_fail(s, rc, "prune");
+	return deleted;
+}
+
+int
+store_error(const struct store *s)
+{
+	return s->err;
+}
+
+const char *
+store_strerror(const struct store *s)
+{
+	return s->err == 0 ? "no error" : mdb_strerror(s->err);
+}
+
+int
+store_full(const struct store *s)
+{
+	return s->err == MDB_MAP_FULL;
+}
+
+int
+store_usage(struct store *s, struct store_usage *u)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	MDB_txn *txn;
+	int rc;
+
+	memset(u, 0, sizeof(*u));
+	if ((rc = mdb_env_info(s->env, &info)) != 0 || (rc = mdb_env_stat(s->env, &st)) != 0)
+		return store_fail(s, rc, "env info");
+	u->map_size = info.me_mapsize;
+	u->page_size = st.ms_psize;
+	u->used_bytes = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return store_fail(s, rc, "txn begin");
+	if ((rc = mdb_stat(txn, s->events, &st)) == 0)
+		u->event_entries = st.ms_entries;
+	mdb_txn_abort(txn);
+	return rc == 0 ? 0 : store_fail(s, rc, "stat");
+}

@@ -1,0 +1,63 @@
+/* Tandem — MIT licence. The LMDB writer: one environment, one write transaction per event-loop tick. */
+#ifndef TANDEM_STORE_H
+#define TANDEM_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/store_schema.h"
+
+struct store;
+
+/*
+ * Opens (creating if needed) the environment in directory path with the given map size,
+ * runs mdb_reader_check and checks the schema version. NULL with a reason in err.
+ */
+struct store	*store_open(const char *path, uint64_t map_size, char *err, size_t errlen);
+/* Aborts any open transaction and closes. store_close(NULL) is a no-op. */
+void		 store_close(struct store *);
+
+/*
+ * Interns name in namespace ns: its id, creating one inside the tick's write transaction when
+ * new. 0, or -1 (see store_error). The id is durable only once the tick commits.
+ */
+int	store_intern(struct store *, enum store_ns, const char *name, uint32_t *id /* OUT */);
+/* The stored record of an agent: 1 found, 0 not stored, -1 error. */
+int	store_agent_get(struct store *, uint32_t agent, struct store_agent_rec * /* OUT */);
+/* Writes an agent record in the tick's transaction. 0 or -1. */
+int	store_agent_put(struct store *, uint32_t agent, const struct store_agent_rec *);
+/*
+ * Reserves len bytes for an events block under key k in the tick's transaction and returns
+ * where to write them (valid until the next store call), or NULL on error (see store_error).
+ */
+void	*store_block_reserve(struct store *, const struct store_evkey *k, size_t len);
+
+/* 1 while a write transaction is open. */
+int	store_dirty(const struct store *);
+/* Commits the tick's transaction durably. 0, or -1: the transaction is gone (aborted). */
+int	store_commit(struct store *);
+/* Drops the tick's transaction. */
+void	store_abort(struct store *);
+
+/*
+ * Deletes events blocks whose newest possible event is older than cutoff_ms, at most
+ * max_deletes per call, resuming where the previous call stopped. Uses the tick's
+ * transaction. Returns the number deleted, or -1.
+ */
+long	store_prune(struct store *, uint64_t cutoff_ms, size_t max_deletes);
+
+/* The last LMDB error code (0: none) and its text. */
+int		 store_error(const struct store *);
+const char	*store_strerror(const struct store *);
+/* 1 when the last failure was a full map. */
+int		 store_full(const struct store *);
+
+struct store_usage {
+	uint64_t	map_size;
+	uint64_t	used_bytes;	/* (last page + 1) * page size */
+	uint64_t	page_size;
+	uint64_t	event_entries;
+};
+int	store_usage(struct store *, struct store_usage * /* OUT */);
+
+#endif
