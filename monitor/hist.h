@@ -68,7 +68,7 @@ uint64_t	 hist_bucket_width(size_t idx);
 /*
  * Sparse encoding: u8 version, varint count, sum, min, max, number of non-zero buckets,
  * then per non-zero bucket (ascending): varint index gap (index - previous index - 1;
- * the first is the index itself) and varint count. An empty histogram takes 7 bytes.
+ * the first is the index itself) and varint count. An empty histogram takes 6 bytes.
  * hist_encode writes at most cap bytes into out and sets *len; -1 if cap is too small
  * (HIST_ENCODE_MAX always suffices).
  */
