@@ -92,19 +92,28 @@ bind_one(struct collector *c, const char *host, int port, char *err, size_t errl
 {
 	struct evconnlistener *l;
 	struct sockaddr_storage ss;
-	int sslen = sizeof(ss);
-	char spec[300];
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	int sslen;
 
-	snprintf(spec, sizeof(spec), strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+	/* evutil_parse_sockaddr_port() refuses port 0, which tests use to get a free port. */
 	memset(&ss, 0, sizeof(ss));
-	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) == -1) {
-		snprintf(err, errlen, "listen %s: not a numeric address", spec);
+	if (evutil_inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		sslen = sizeof(*s4);
+	} else if (evutil_inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		sslen = sizeof(*s6);
+	} else {
+		snprintf(err, errlen, "listen %s: not a numeric IPv4 or IPv6 address", host);
 		return NULL;
 	}
 	l = evconnlistener_new_bind(c->base, accept_cb, c, LEV_OPT_CLOSE_ON_FREE |
 	    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 1024, (struct sockaddr *)&ss, sslen);
 	if (l == NULL) {
-		snprintf(err, errlen, "listen %s: %s", spec, strerror(errno));
+		snprintf(err, errlen, "listen %s port %d: %s", host, port, strerror(errno));
 		return NULL;
 	}
 	evconnlistener_set_error_cb(l, accept_error_cb);
