@@ -1,0 +1,1 @@
+/* Tandem — MIT licence. placeholder */
