@@ -301,16 +301,25 @@ collector_conf_token_for(const struct collector_conf *c, const char *agent_id)
 	return t != NULL ? t->token : c->token;
 }
 
+/* Writes v double-quoted, escaping quotes and backslashes, so it reads back unchanged. */
 static void
-print_quoted(FILE *f, const char *kw, const char *v)
+put_quoted(FILE *f, const char *v)
 {
-	fprintf(f, "%s \"", kw);
+	fputc('"', f);
 	for (; *v != '\0'; v++) {
 		if (*v == '"' || *v == '\\')
 			fputc('\\', f);
 		fputc(*v, f);
 	}
-	fputs("\"\n", f);
+	fputc('"', f);
+}
+
+static void
+print_quoted(FILE *f, const char *kw, const char *v)
+{
+	fprintf(f, "%s ", kw);
+	put_quoted(f, v);
+	fputc('\n', f);
 }
 
 void
@@ -320,9 +329,11 @@ collector_conf_print(const struct collector_conf *c, FILE *f)
 	int i;
 
 	print_quoted(f, "node_name", c->node_name);
-	fprintf(f, "listen %s:%u\n", c->listen_host, c->listen_port);
+	fprintf(f, strchr(c->listen_host, ':') ? "listen [%s]:%u\n" : "listen %s:%u\n",
+	    c->listen_host, c->listen_port);
 	if (c->tls_enabled)
-		fprintf(f, "listen_tls %s:%u\n", c->tls_host, c->tls_port);
+		fprintf(f, strchr(c->tls_host, ':') ? "listen_tls [%s]:%u\n" :
+		    "listen_tls %s:%u\n", c->tls_host, c->tls_port);
 	if (c->tls_cert)
 		print_quoted(f, "tls_cert", c->tls_cert);
 	if (c->tls_key)
@@ -358,7 +369,8 @@ collector_conf_print(const struct collector_conf *c, FILE *f)
 		fputs("token \"********\"\n", f);
 	for (i = 0; i < c->n_agent_tokens; i++) {
 		fputs("agent_token ", f);
-		print_quoted(f, c->agent_tokens[i].agent_id, "********");
+		put_quoted(f, c->agent_tokens[i].agent_id);
+		fputs(" \"********\"\n", f);
 	}
 }
 

@@ -24,9 +24,10 @@ conf_error(struct conf_errors *e, const struct conf_line *l, const char *fmt, ..
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (e->n < CONF_MAX_ERRORS)
-		snprintf(e->msg[e->n], sizeof(e->msg[0]), "%s:%d: %s",
-		    l ? l->file : "-", l ? l->lineno : 0, buf);
+	if (e->n < CONF_MAX_ERRORS && l != NULL && l->lineno > 0)
+		snprintf(e->msg[e->n], sizeof(e->msg[0]), "%s:%d: %s", l->file, l->lineno, buf);
+	else if (e->n < CONF_MAX_ERRORS)
+		snprintf(e->msg[e->n], sizeof(e->msg[0]), "%s: %s", l ? l->file : "-", buf);
 	e->n++;
 }
 

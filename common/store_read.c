@@ -47,7 +47,12 @@ store_reader_open(const char *path, char *err, size_t errlen)
 		    mdb_strerror(rc));
 		goto fail;
 	}
-	mdb_txn_abort(txn);
+	/* Database handles opened in a transaction survive only if it commits. */
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		txn = NULL;
+		snprintf(err, errlen, "store %s: %s", path, mdb_strerror(rc));
+		goto fail;
+	}
 	return r;
 fail:
 	if (txn != NULL)
