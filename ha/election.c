@@ -227,7 +227,13 @@ g_can_promote_alone(const struct election *e)
 static int
 g_wins_passive(const struct election *e)
 {
-	struct elect_cand s = self_cand(e), p = peer_cand(e);
+	/*
+	 * Neither is active: priority, then node id. Terms are left out on purpose: standbys
+	 * adopt each other's term as they hear it, so including it would make the outcome depend
+	 * on which heartbeat arrived first. Data safety comes from the position rule instead.
+	 */
+	struct elect_cand s = { 0, election_priority(e), e->cfg.node_id };
+	struct elect_cand p = { 0, e->peer.priority, e->peer.node_id };
 
 	if (promote_block(e) != NULL)
 		return 0;
@@ -239,13 +245,23 @@ g_wins_passive(const struct election *e)
 }
 
 static int
-g_preempt(const struct election *e)
+g_preempted(const struct election *e)
 {
-	/* Priority and node id only: the term would always favour the sitting active. */
+	/*
+	 * Pre-emption (a pair-wide setting) is a handover started by the active when a better
+	 * standby shows up: priority and node id decide (the term would always favour the sitting
+	 * active), and the standby must be close enough to catch up. No two holders, no data
+	 * left behind.
+	 */
 	struct elect_cand s = { 0, election_priority(e), e->cfg.node_id };
 	struct elect_cand p = { 0, e->peer.priority, e->peer.node_id };
 
-	return e->cfg.preempt && promote_block(e) == NULL && elect(&s, &p) == &s;
+	if (!e->cfg.preempt || e->handover || e->maint || !peer_candidate(e))
+		return 0;
+	if (e->peer.log_pos < e->log_pos &&
+	    e->log_pos - e->peer.log_pos > e->cfg.switchover_max_lag)
+		return 0;
+	return elect(&s, &p) == &p;
 }
 
 static int
@@ -269,6 +285,12 @@ g_handover_ready(const struct election *e)
 
 	return e->handover && p->role == ELECT_ST_STANDBY && p->healthy && p->track_ok &&
 	    !p->maint && p->log_pos >= e->log_pos;
+}
+
+static int
+g_peer_returned(const struct election *e)
+{
+	return e->peer_returned;
 }
 
 static int
@@ -325,6 +347,17 @@ a_assert(struct election *e)
 }
 
 static uint32_t
+a_reannounce(struct election *e)
+{
+	/*
+	 * The peer is back after we declared it dead (a healed partition). If it was active on
+	 * its side, clients may still hold its MAC: re-announce, whichever heartbeat came first.
+	 */
+	log_info("election: peer %u is back; re-announcing the service address", e->peer.node_id);
+	return ELECT_ACT_SEND_GARP | ELECT_ACT_SEND_HB;
+}
+
+static uint32_t
 a_release_fault(struct election *e)
 {
 	e->handover = 0;
@@ -357,6 +390,13 @@ a_switch_begin(struct election *e)
 	e->handover_start_ms = e->now_ms;
 	e->refusal = NULL;
 	return ELECT_ACT_STOP_ACCEPTING | ELECT_ACT_SEND_HB;
+}
+
+static uint32_t
+a_preempt(struct election *e)
+{
+	log_info("election: pre-emption: handing over to better standby %u", e->peer.node_id);
+	return a_switch_begin(e);
 }
 
 static uint32_t
@@ -407,7 +447,6 @@ const struct elect_transition election_table[] = {
 
 	ROW(STANDBY, PEER_PASSIVE, g_wins_passive, a_promote, ACTIVE, "no active, we win"),
 	ROW(STANDBY, PEER_PASSIVE, NULL, NULL, STANDBY, "no active, peer wins"),
-	ROW(STANDBY, PEER_CLAIMS_ACTIVE, g_preempt, a_promote, ACTIVE, "preempt"),
 	ROW(STANDBY, PEER_CLAIMS_ACTIVE, NULL, NULL, STANDBY, "follow the active"),
 	ROW(STANDBY, PEER_TIMEOUT, g_can_promote_alone, a_promote, ACTIVE, "peer dead, take over"),
 	ROW(STANDBY, PEER_TIMEOUT, NULL, a_noclaim, STANDBY, "peer dead, cannot take over"),
@@ -424,6 +463,8 @@ const struct elect_transition election_table[] = {
 	ROW(ACTIVE, PEER_CLAIMS_ACTIVE, g_peer_wins, a_step_down, STANDBY, "split brain lost"),
 	ROW(ACTIVE, PEER_CLAIMS_ACTIVE, NULL, a_assert, ACTIVE, "split brain won"),
 	ROW(ACTIVE, PEER_PASSIVE, g_handover_ready, a_handover, STANDBY, "hand over"),
+	ROW(ACTIVE, PEER_PASSIVE, g_preempted, a_preempt, ACTIVE, "better standby: hand over"),
+	ROW(ACTIVE, PEER_PASSIVE, g_peer_returned, a_reannounce, ACTIVE, "peer back"),
 	ROW(ACTIVE, PEER_PASSIVE, NULL, NULL, ACTIVE, "standby follows"),
 	ROW(ACTIVE, PEER_TIMEOUT, g_handover, a_switch_abort, ACTIVE, "switchover target lost"),
 	ROW(ACTIVE, PEER_TIMEOUT, NULL, a_peer_lost, ACTIVE, "standby lost"),
@@ -520,6 +561,7 @@ election_note(struct election *e, enum elect_event ev, const struct elect_peer *
 	case ELECT_EV_PEER_CLAIMS_ACTIVE:
 	case ELECT_EV_PEER_PASSIVE:
 		e->peer = *p;
+		e->peer_returned = e->peer_state == ELECT_PEER_DEAD;
 		e->peer_state = ELECT_PEER_ALIVE;
 		e->last_hb_ms = e->now_ms;
 		if (p->ack_pos > e->peer_ack_max)

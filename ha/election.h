@@ -88,7 +88,7 @@ struct elect_config {
 	uint32_t	 dead_intervals;	/* N: peer dead after N missed heartbeats */
 	uint32_t	 skew_ms;		/* added to N x interval */
 	uint32_t	 stall_ms;		/* a loop lag >= this counts as a stall (0: interval_ms) */
-	int		 preempt;		/* a better standby takes over from a live active */
+	int		 preempt;		/* pair-wide: the active hands over to a better standby */
 	uint32_t	 demote_k;		/* failures in a row to demote, successes to restore */
 	uint64_t	 switchover_max_lag;	/* refuse a switchover to a peer further behind */
 	uint32_t	 switchover_timeout_ms;	/* give up waiting for the standby to catch up */
@@ -112,6 +112,7 @@ struct election {
 	uint64_t		 ack_pos;		/* local acknowledged position */
 
 	enum elect_peer_state	 peer_state;
+	int			 peer_returned;		/* this heartbeat ended a DEAD period */
 	struct elect_peer	 peer;			/* last heartbeat */
 	uint64_t		 peer_ack_max;		/* highest ack_pos the peer ever advertised */
 	uint64_t		 last_hb_ms;		/* last heartbeat, or START */
