@@ -1,4 +1,4 @@
-/* Tandem — MIT licence. evhttp skeleton: limits, connection cap, route table, JSON errors, auth. */
+/* Tandem — MIT licence. evhttp skeleton: limits, route table, JSON errors, auth, latency per route. */
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -10,10 +10,8 @@
 #include <time.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
-#include <event2/listener.h>
 #include <jansson.h>
 
 #include "common/log.h"
@@ -26,20 +24,6 @@
 	EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | \
 	EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH)
 
-/*
- * Connection accounting outlives the server: bufferevents are finalised from the event
- * loop, possibly after http_free, so the last connection frees an orphaned limiter.
- */
-struct http_limiter {
-	unsigned		 open;
-	unsigned		 max;
-	int			 paused;
-	int			 orphaned;
-	uint64_t		 total;
-	uint64_t		 pauses;
-	struct evconnlistener	*lev;		/* borrowed from evhttp; NULL once orphaned */
-};
-
 struct http_server {
 	struct event_base	*base;
 	struct evhttp		*http;
@@ -50,7 +34,6 @@ struct http_server {
 	size_t			 nroutes;
 	void			*arg;
 	struct hist		*lat;		/* nroutes + 1: the last one for unrouted */
-	struct http_limiter	*lim;
 	struct http_stats	 stats;
 	uint16_t		 port;
 };
@@ -64,7 +47,6 @@ http_conf_default(struct http_conf *conf)
 	conf->max_headers = 8 * 1024;
 	conf->max_body = 64 * 1024;
 	conf->timeout_s = 10;
-	conf->max_conns = 256;
 	conf->methods = EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 	    EVHTTP_REQ_DELETE;
 	conf->token = NULL;
@@ -374,55 +356,6 @@ done:
 	http_count(srv, r.status);
 }
 
-/* Connection cap. */
-
-static void
-http_conn_gone(void *ctx)
-{
-	struct http_limiter *lim = ctx;
-
-	lim->open--;
-	if (lim->orphaned) {
-		if (lim->open == 0)
-			xfree(lim);
-		return;
-	}
-	if (lim->paused && lim->open < lim->max && lim->lev != NULL) {
-		evconnlistener_enable(lim->lev);
-		lim->paused = 0;
-	}
-}
-
-/*
- * evhttp has no connection limit in 2.1, so every connection gets a pass-through filter
- * bufferevent whose free_context tells us it closed. At the cap the listener is disabled:
- * further clients wait in the kernel backlog instead of being accepted and dropped.
- */
-static struct bufferevent *
-http_bevcb(struct event_base *base, void *arg)
-{
-	struct http_server *srv = arg;
-	struct http_limiter *lim = srv->lim;
-	struct bufferevent *under, *bev;
-
-	if ((under = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)) == NULL)
-		return NULL;
-	bev = bufferevent_filter_new(under, NULL, NULL, BEV_OPT_CLOSE_ON_FREE, http_conn_gone,
-	    lim);
-	if (bev == NULL) {
-		bufferevent_free(under);
-		return NULL;
-	}
-	lim->open++;
-	lim->total++;
-	if (lim->open >= lim->max && !lim->paused && lim->lev != NULL) {
-		evconnlistener_disable(lim->lev);
-		lim->paused = 1;
-		lim->pauses++;
-	}
-	return bev;
-}
-
 struct http_server *
 http_new(struct event_base *base, const struct http_conf *conf, const struct http_route *routes,
     size_t nroutes, void *arg, char *err, size_t errlen)
@@ -440,10 +373,6 @@ http_new(struct event_base *base, const struct http_conf *conf, const struct htt
 			return NULL;
 		}
 	}
-	if (conf->max_conns == 0) {
-		snprintf(err, errlen, "max_conns must be at least 1");
-		return NULL;
-	}
 	if ((srv = xcalloc(1, sizeof(*srv))) == NULL)
 		goto oom;
 	srv->base = base;
@@ -457,9 +386,6 @@ http_new(struct event_base *base, const struct http_conf *conf, const struct htt
 	srv->conf.addr = NULL;
 	if ((srv->lat = xcalloc(nroutes + 1, sizeof(*srv->lat))) == NULL)
 		goto oom;
-	if ((srv->lim = xcalloc(1, sizeof(*srv->lim))) == NULL)
-		goto oom;
-	srv->lim->max = conf->max_conns;
 	if ((srv->http = evhttp_new(base)) == NULL)
 		goto oom;
 	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)conf->max_headers);
@@ -469,14 +395,19 @@ http_new(struct event_base *base, const struct http_conf *conf, const struct htt
 	evhttp_set_allowed_methods(srv->http, HTTP_ALL_METHODS);
 	evhttp_set_default_content_type(srv->http, "application/json");
 	evhttp_set_gencb(srv->http, http_dispatch, srv);
-	evhttp_set_bevcb(srv->http, http_bevcb, srv);
+	/*
+	 * XXX libevent 2.1 has no connection cap (evhttp_set_max_connections is 2.2) and no
+	 * hook that reports when an evhttp connection closes; a pass-through filter
+	 * bufferevent from evhttp_set_bevcb() does not work because 2.1's filter does not
+	 * forward the fd evhttp sets afterwards. Until then evhttp_set_timeout bounds how
+	 * long an idle or slow connection is held.
+	 */
 	srv->bound = evhttp_bind_socket_with_handle(srv->http, conf->addr, conf->port);
 	if (srv->bound == NULL) {
 		snprintf(err, errlen, "cannot bind %s:%u: %s", conf->addr, conf->port,
 		    strerror(errno));
 		goto fail;
 	}
-	srv->lim->lev = evhttp_bound_socket_get_listener(srv->bound);
 	fd = evhttp_bound_socket_get_fd(srv->bound);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1) {
 		snprintf(err, errlen, "getsockname: %s", strerror(errno));
@@ -499,15 +430,8 @@ http_free(struct http_server *srv)
 {
 	if (srv == NULL)
 		return;
-	if (srv->lim != NULL) {
-		srv->lim->lev = NULL;
-		srv->lim->orphaned = 1;
-	}
 	if (srv->http != NULL)
 		evhttp_free(srv->http);
-	if (srv->lim != NULL && srv->lim->open == 0)
-		xfree(srv->lim);
-	srv->lim = NULL;
 	XFREE(srv->lat);
 	XFREE(srv->token);
 	xfree(srv);
@@ -522,11 +446,6 @@ http_port(const struct http_server *srv)
 const struct http_stats *
 http_stats(const struct http_server *srv)
 {
-	struct http_server *s = (struct http_server *)srv;
-
-	s->stats.conns_open = srv->lim->open;
-	s->stats.conns_total = srv->lim->total;
-	s->stats.conns_paused = srv->lim->pauses;
 	return &srv->stats;
 }
 
