@@ -1,12 +1,14 @@
 #!/bin/bash
 # Tandem — MIT licence. Runs every test tier and prints one "N passed, N failed" line.
 #
-# Usage: tests/run_all.sh [--quick | --asan | --asan-only]
+# Usage: tests/run_all.sh [--quick | --asan | --asan-only] [--fuzz[=SECONDS]]
 #   (default)    bazel tests, then the integration and netns scripts; the ASan+UBSan pass is
 #                added when $CI is set (as in CI)
 #   --quick      no ASan pass
 #   --asan       add the ASan+UBSan pass (bazel tests and integration scripts again)
 #   --asan-only  only the ASan+UBSan pass
+#   --fuzz[=S]   also build every libFuzzer target (--config=fuzz, clang) and run each for S
+#                seconds (default 30) on a copy of its corpus; each is one test
 #
 # Tiers, in order:
 #   1. bazel test over every target tagged unit, fuzz_replay or integration (--keep_going).
@@ -20,6 +22,7 @@
 #      TANDEM_BAZEL (the bazel command line to use), TANDEM_BIN (bazel-bin of this pass) and
 #      TANDEM_CONFIG ("" or "asan").
 #   3. with ASan: 1 again under --config=asan, then tests/integration again.
+#   4. with --fuzz: the fuzzers (targets tagged "fuzzer"), a crash is a failure.
 #
 # Environment: TANDEM_BAZEL_OUTPUT_BASE (a separate Bazel output base),
 #   TANDEM_SCRIPT_TIMEOUT (seconds per script, default 300), TANDEM_BAZEL_FLAGS (extra flags).
@@ -32,12 +35,15 @@ ROOT=$PWD
 
 normal=1
 asan=0
+fuzz=0
 [ -n "${CI:-}" ] && asan=1
 for arg in "$@"; do
 	case $arg in
 	--quick)	asan=0 ;;
 	--asan)		asan=1 ;;
 	--asan-only)	normal=0; asan=1 ;;
+	--fuzz)		fuzz=30 ;;
+	--fuzz=[0-9]*)	fuzz=${arg#--fuzz=} ;;
 	-h|--help)	sed -n '2,30p' "$0"; exit 0 ;;
 	*)		echo "run_all.sh: unknown option $arg" >&2; exit 2 ;;
 	esac
@@ -51,6 +57,7 @@ FLAGS=(--nosandbox_debug --color=no --curses=no)
 [ -n "${TANDEM_BAZEL_FLAGS:-}" ] && FLAGS+=($TANDEM_BAZEL_FLAGS)
 TEST_TAGS=unit,fuzz_replay,integration
 SCRIPT_TIMEOUT=${TANDEM_SCRIPT_TIMEOUT:-300}
+FINDINGS=${TMPDIR:-/tmp}/tandem-fuzz-findings
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tandem-tests.XXXXXX") || exit 1
 trap 'rm -rf "$WORK"' EXIT
@@ -165,6 +172,43 @@ script_pass() {
 	done
 }
 
+# Builds and runs every fuzzer for $fuzz seconds; each is one test.
+fuzz_pass() {
+	local fz name bin corpus log rc
+	mapfile -t pats < <(patterns)
+	mapfile -t fz < <("${BAZEL[@]}" query --color=no "attr(tags, 'fuzzer', kind(cc_binary, set(${pats[*]})))" 2>/dev/null)
+	echo "== fuzz: ${fz[*]:-none} for ${fuzz}s each"
+	[ "${#fz[@]}" -gt 0 ] || return 0
+	if ! "${BAZEL[@]}" build "${FLAGS[@]}" --config=fuzz "${fz[@]}"; then
+		fail "[fuzz] bazel build --config=fuzz failed"
+		return
+	fi
+	bin=$("${BAZEL[@]}" info "${FLAGS[@]}" --config=fuzz bazel-bin 2>/dev/null)
+	for label in "${fz[@]}"; do
+		name=${label##*:}
+		rel=${label#//}
+		rel=${rel%%:*}
+		corpus=$WORK/corpus-$name
+		mkdir -p "$corpus" "$WORK/art-$name"
+		cp "$rel/corpus/${name%_fuzzer}"/* "$corpus"/ 2>/dev/null
+		log=$WORK/$name.log
+		echo "== [fuzz] $label"
+		(cd "$WORK/art-$name" && timeout -k 10 $((fuzz + 120)) "$bin/$rel/$name" \
+		    -max_total_time="$fuzz" -artifact_prefix="$WORK/art-$name/" "$corpus" \
+		    >"$log" 2>&1 </dev/null)
+		rc=$?
+		if [ "$rc" -eq 0 ]; then
+			passed=$((passed + 1))
+			grep -E '^Done' "$log"
+		else
+			fail "[fuzz] $label (exit $rc; artifacts kept in $FINDINGS)"
+			mkdir -p "$FINDINGS"
+			cp "$WORK/art-$name"/* "$FINDINGS"/ 2>/dev/null
+			grep -A 20 -E 'ERROR|SUMMARY|fuzz: ' "$log" | head -n 40
+		fi
+	done
+}
+
 BIN=
 if [ "$normal" -eq 1 ]; then
 	bazel_pass ""
@@ -175,6 +219,7 @@ if [ "$asan" -eq 1 ]; then
 	bazel_pass asan
 	script_pass integration asan
 fi
+[ "$fuzz" != 0 ] && fuzz_pass
 
 echo
 echo "== Summary"
