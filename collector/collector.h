@@ -31,6 +31,26 @@ struct agent_state {
 	struct agent_state	*hnext;		/* hash chain */
 };
 
+struct msg_event;
+
+/*
+ * Optional observers of ingest, for derived state (rollups, live transactions) and
+ * replication. All run on the collector's loop; any may be NULL.
+ *   event:     one event accepted into the open transaction (not a duplicate)
+ *   commit:    the open transaction is about to commit: write derived state into it;
+ *              -1 fails the transaction (as a store error would)
+ *   committed: the transaction is durable
+ *   aborted:   the transaction was dropped: forget what event() saw since the last commit
+ */
+struct ingest_hooks {
+	void	(*event)(void *arg, const struct agent_state *, uint64_t seq,
+		    const struct msg_event *);
+	int	(*commit)(void *arg, struct store *);
+	void	(*committed)(void *arg);
+	void	(*aborted)(void *arg);
+	void	*arg;
+};
+
 /* The collector process: everything one event loop owns. */
 struct collector {
 	struct event_base	*base;
@@ -38,6 +58,7 @@ struct collector {
 	struct store		*store;
 	struct ingest		*ingest;
 	struct arena		 arena;		/* decode arena, reset after every frame */
+	struct ingest_hooks	 hooks;
 	uint64_t		 nconns;
 	int			 draining;	/* SIGTERM: no new frames, commit, ack, exit */
 	int			 accepting;

@@ -163,6 +163,8 @@ ingest_txn_failed(struct ingest *ing)
 	char reason[160];
 
 	stats.commit_failures++;
+	if (ing->c->hooks.aborted != NULL)
+		ing->c->hooks.aborted(ing->c->hooks.arg);
 	if (store_full(s)) {
 		code = TANDEM__ERROR_CODE__ERR_STORE_FULL;
 		snprintf(reason, sizeof(reason), "store is full: nothing acknowledged, retry later");
@@ -190,6 +192,10 @@ ingest_commit(struct ingest *ing)
 
 	if (!store_dirty(s))
 		return 0;
+	if (ing->c->hooks.commit != NULL && ing->c->hooks.commit(ing->c->hooks.arg, s) == -1) {
+		ingest_txn_failed(ing);
+		return -1;
+	}
 	for (a = ing->touched; a != NULL; a = a->touched_next) {
 		struct store_agent_rec r = a->rec;
 
@@ -213,6 +219,8 @@ ingest_commit(struct ingest *ing)
 		return -1;
 	}
 	dt = mono_us() - t0;
+	if (ing->c->hooks.committed != NULL)
+		ing->c->hooks.committed(ing->c->hooks.arg);
 	stats.commits++;
 	stats.commit_us_total += dt;
 	if (dt > stats.commit_us_max)
@@ -464,6 +472,9 @@ ingest_batch(struct ingest *ing, struct agent_state *a, uint64_t *last_seq, cons
 		if (t > a->pending_last_ms)
 			a->pending_last_ms = t;
 	}
+	if (ing->c->hooks.event != NULL)
+		for (i = skip; i < m->nevents; i++)
+			ing->c->hooks.event(ing->c->hooks.arg, a, m->first_seq + i, &m->events[i]);
 	a->pending += m->nevents - skip;
 	ing->pending += m->nevents - skip;
 	a->accepted_seq = last;

@@ -296,6 +296,72 @@ store_block_reserve(struct store *s, const struct store_evkey *key, size_t len)
 	return v.mv_data;
 }
 
+int
+store_dbi(struct store *s, const char *name, unsigned int *dbi)
+{
+	MDB_dbi d;
+	int rc;
+
+	if (store_begin(s) == -1)
+		return -1;
+	if ((rc = mdb_dbi_open(s->txn, name, MDB_CREATE, &d)) != 0)
+		return store_write_fail(s, rc, "dbi open");
+	/* The handle outlives this transaction only if it commits. */
+	if (store_commit(s) == -1)
+		return -1;
+	*dbi = d;
+	return 0;
+}
+
+int
+store_put(struct store *s, unsigned int dbi, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	int rc;
+
+	if (store_begin(s) == -1)
+		return -1;
+	if ((rc = mdb_put(s->txn, dbi, &k, &v, 0)) != 0)
+		return store_write_fail(s, rc, "put");
+	return 0;
+}
+
+int
+store_get(struct store *s, unsigned int dbi, const void *key, size_t klen, void *val,
+    size_t *len)
+{
+	MDB_val k = { klen, (void *)key }, v;
+	int rc;
+
+	if (store_begin(s) == -1)
+		return -1;
+	rc = mdb_get(s->txn, dbi, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return store_fail(s, rc, "get");
+	memcpy(val, v.mv_data, v.mv_size < *len ? v.mv_size : *len);
+	*len = v.mv_size;
+	return 1;
+}
+
+int
+store_del(struct store *s, unsigned int dbi, const void *key, size_t klen)
+{
+	MDB_val k = { klen, (void *)key };
+	int rc;
+
+	if (store_begin(s) == -1)
+		return -1;
+	rc = mdb_del(s->txn, dbi, &k, NULL);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return store_write_fail(s, rc, "del");
+	return 0;
+}
+
 long
 store_prune(struct store *s, uint64_t cutoff_ms, size_t max_deletes)
 {

@@ -32,6 +32,20 @@ int	store_agent_put(struct store *, uint32_t agent, const struct store_agent_rec
  */
 void	*store_block_reserve(struct store *, const struct store_evkey *k, size_t len);
 
+/*
+ * Generic access to further named databases (derived state: rollups, live transactions).
+ * store_dbi opens (creating) a database by name once; keep the handle. The put/get/del calls
+ * use the tick's write transaction. get copies at most *len bytes into val and sets *len to
+ * the stored length: 1 found, 0 not found, -1 error. put and del return 0 or -1 (del of a
+ * missing key is 0).
+ */
+int	store_dbi(struct store *, const char *name, unsigned int *dbi /* OUT */);
+int	store_put(struct store *, unsigned int dbi, const void *key, size_t klen,
+	    const void *val, size_t vlen);
+int	store_get(struct store *, unsigned int dbi, const void *key, size_t klen, void *val,
+	    size_t *len /* IN: room, OUT: stored length */);
+int	store_del(struct store *, unsigned int dbi, const void *key, size_t klen);
+
 /* 1 while a write transaction is open. */
 int	store_dirty(const struct store *);
 /* Commits the tick's transaction durably. 0, or -1: the transaction is gone (aborted). */
