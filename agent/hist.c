@@ -84,7 +84,8 @@ hist_percentile(const struct hist *h, double p)
 		p = 0;
 	if (p > 100)
 		p = 100;
-	rank = (uint64_t)ceil(p / 100.0 * (double)h->count);
+	/* The epsilon keeps 99.9% of 1000 at rank 999 despite binary fractions. */
+	rank = (uint64_t)ceil(p / 100.0 * (double)h->count - 1e-9);
 	if (rank == 0)
 		rank = 1;
 	for (i = 0; i < HIST_BUCKETS; i++) {
