@@ -126,17 +126,20 @@ logtail_open(struct logtail *t)
 	return 0;
 }
 
-/* Reads up to the per-poll bound. Returns bytes read; 0 at end of file. */
+/* Reads up to the per-poll bound; *eof tells whether the end of the file was reached. */
 static size_t
-logtail_read(struct logtail *t)
+logtail_read(struct logtail *t, int *eof)
 {
 	size_t total = 0;
 	unsigned i;
 	int n;
 
+	*eof = 0;
 	for (i = 0; i < LOGTAIL_CHUNKS; i++) {
-		if ((n = evbuffer_read(t->buf, t->fd, LOGTAIL_CHUNK)) <= 0)
+		if ((n = evbuffer_read(t->buf, t->fd, LOGTAIL_CHUNK)) <= 0) {
+			*eof = 1;
 			break;
+		}
 		t->off += n;
 		total += (size_t)n;
 	}
@@ -193,7 +196,7 @@ int
 logtail_poll(struct logtail *t, int (*emit)(void *, const char *, size_t), void *arg)
 {
 	struct stat sb;
-	int n, total = 0, rc, round;
+	int n, total = 0, rc, round, eof;
 
 	/* Lines left over from a refused emit go first. */
 	if ((n = logtail_lines(t, 0, emit, arg)) == -1)
@@ -222,7 +225,8 @@ logtail_poll(struct logtail *t, int (*emit)(void *, const char *, size_t), void 
 			}
 		}
 		t->first = 0;
-		if (logtail_read(t) > 0 || !t->rotated) {
+		(void)logtail_read(t, &eof);
+		if (!t->rotated || !eof) {
 			if ((n = logtail_lines(t, 0, emit, arg)) == -1)
 				return -1;
 			return total + n;
