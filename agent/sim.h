@@ -30,7 +30,8 @@ struct sim_event {
  * error, 0.5% get stuck and are never heard of again), four job types with log-normal
  * durations, log lines (some apps much noisier) and heartbeats. Apps differ in volume.
  * The stream (apps and event contents) depends only on napps and seed; time_ms values given
- * to sim_next() are stamped as they are. NULL when out of memory.
+ * to sim_next() are stamped as they are (and heartbeat uptimes derive from them), so the same
+ * seed and the same clock give byte-identical events. NULL when out of memory.
  */
 struct sim	*sim_new(unsigned napps, uint64_t seed);
 void		 sim_free(struct sim *);
