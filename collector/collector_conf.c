@@ -251,7 +251,9 @@ conf_validate(struct collector_conf *c, const char *name, struct conf_errors *er
 			conf_error(errs, &whole, "out of memory");
 			return -1;
 		}
-	qsort(c->agent_tokens, (size_t)c->n_agent_tokens, sizeof(*c->agent_tokens), token_cmp);
+	if (c->n_agent_tokens > 0)
+		qsort(c->agent_tokens, (size_t)c->n_agent_tokens, sizeof(*c->agent_tokens),
+		    token_cmp);
 	for (i = 1; i < c->n_agent_tokens; i++)
 		if (strcmp(c->agent_tokens[i - 1].agent_id, c->agent_tokens[i].agent_id) == 0)
 			conf_error(errs, &whole, "agent_token: \"%s\" given twice",
@@ -297,6 +299,8 @@ collector_conf_token_for(const struct collector_conf *c, const char *agent_id)
 {
 	struct agent_token key = { .agent_id = (char *)agent_id }, *t;
 
+	if (c->n_agent_tokens == 0)
+		return c->token;
 	t = bsearch(&key, c->agent_tokens, (size_t)c->n_agent_tokens, sizeof(key), token_cmp);
 	return t != NULL ? t->token : c->token;
 }

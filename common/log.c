@@ -92,7 +92,7 @@ LOG_FN(log_warnx, LOG_WARNING, 0)
 LOG_FN(log_info, LOG_INFO, 0)
 LOG_FN(log_debug, LOG_DEBUG, log_verbose < 1)
 
-static void __attribute__((noreturn))
+static void __attribute__((noreturn, format(printf, 2, 0)))
 vfatalc(int code, const char *emsg, va_list ap)
 {
 	char buf[1536];
