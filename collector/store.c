@@ -8,7 +8,10 @@
 
 #include "collector/store.h"
 #include "common/log.h"
+#include "common/repl_rec.h"
 #include "common/xalloc.h"
+
+#define STORE_MAX_DBS	24
 
 struct store {
 	MDB_env		*env;
@@ -18,7 +21,109 @@ struct store {
 	int		 err;
 	uint32_t	 prune_app;	/* where the last prune stopped */
 	uint8_t		 prune_kind;
+	char		*path;
+	uint64_t	 map_size;
+	uint64_t	 pos;		/* replication log position of the last commit */
+	uint64_t	 term;
+	struct {
+		MDB_dbi	 dbi;
+		char	 name[REPL_DBNAME_MAX + 1];
+	}		 dbs[STORE_MAX_DBS];
+	int		 ndbs;
+	/* Write-set capture for replication. */
+	int		 capturing;
+	struct repl_buf	 cap;
+	int		 rec_ready;	/* cap holds the record of the last commit */
+	const uint8_t	*pend_ptr;	/* MDB_RESERVE space the caller is filling */
+	size_t		 pend_off, pend_len;
 };
+
+static const char *
+db_name(struct store *s, MDB_dbi dbi)
+{
+	int i;
+
+	for (i = 0; i < s->ndbs; i++)
+		if (s->dbs[i].dbi == dbi)
+			return s->dbs[i].name;
+	return NULL;
+}
+
+static int
+db_add(struct store *s, MDB_dbi dbi, const char *name)
+{
+	if (db_name(s, dbi) != NULL)
+		return 0;
+	if (s->ndbs == STORE_MAX_DBS || strlen(name) > REPL_DBNAME_MAX)
+		return -1;
+	s->dbs[s->ndbs].dbi = dbi;
+	snprintf(s->dbs[s->ndbs].name, sizeof(s->dbs[0].name), "%s", name);
+	s->ndbs++;
+	return 0;
+}
+
+/* The caller filled the reserved space before this next store call: capture it now. */
+static void
+cap_settle(struct store *s)
+{
+	if (s->pend_ptr != NULL) {
+		if (!s->cap.oom)
+			memcpy(s->cap.p + s->pend_off, s->pend_ptr, s->pend_len);
+		s->pend_ptr = NULL;
+	}
+}
+
+static void
+cap_put(struct store *s, MDB_dbi dbi, const MDB_val *k, const MDB_val *v)
+{
+	const char *name;
+
+	if (!s->capturing)
+		return;
+	cap_settle(s);
+	if ((name = db_name(s, dbi)) == NULL) {
+		s->cap.oom = 1;
+		return;
+	}
+	repl_buf_put(&s->cap, name, k->mv_data, k->mv_size, v->mv_data, v->mv_size);
+}
+
+static void
+cap_del(struct store *s, MDB_dbi dbi, const MDB_val *k)
+{
+	const char *name;
+
+	if (!s->capturing)
+		return;
+	cap_settle(s);
+	if ((name = db_name(s, dbi)) == NULL) {
+		s->cap.oom = 1;
+		return;
+	}
+	repl_buf_del(&s->cap, name, k->mv_data, k->mv_size);
+}
+
+static int
+meta_get_u64(MDB_txn *txn, MDB_dbi meta, const char *key, uint64_t *v)
+{
+	MDB_val k = { strlen(key), (void *)key }, d;
+	int rc;
+
+	*v = 0;
+	if ((rc = mdb_get(txn, meta, &k, &d)) == 0 && d.mv_size == 8)
+		*v = store_get_be64(d.mv_data);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int
+meta_put_u64(MDB_txn *txn, MDB_dbi meta, const char *key, uint64_t v)
+{
+	uint8_t b[8];
+	MDB_val k = { strlen(key), (void *)key }, d = { 8, b };
+
+	store_put_be64(b, v);
+	return mdb_put(txn, meta, &k, &d, 0);
+}
 
 static int
 store_fail(struct store *s, int rc, const char *what)
@@ -78,11 +183,25 @@ store_open(const char *path, uint64_t map_size, char *err, size_t errlen)
 		    (int)v.mv_size, (char *)v.mv_data, STORE_SCHEMA_VERSION);
 		goto fail;
 	}
+	if (rc == 0)
+		rc = meta_get_u64(txn, s->meta, "repl_pos", &s->pos);
+	if (rc == 0)
+		rc = meta_get_u64(txn, s->meta, "repl_term", &s->term);
 	if (rc != 0 || (rc = mdb_txn_commit(txn)) != 0) {
 		txn = NULL;
 		snprintf(err, errlen, "lmdb schema: %s", mdb_strerror(rc));
 		goto fail;
 	}
+	db_add(s, s->meta, STORE_DB_META);
+	db_add(s, s->names, STORE_DB_NAMES);
+	db_add(s, s->ids, STORE_DB_IDS);
+	db_add(s, s->agents, STORE_DB_AGENTS);
+	db_add(s, s->events, STORE_DB_EVENTS);
+	if ((s->path = xstrdup(path)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	s->map_size = map_size;
 	return s;
 fail:
 	if (txn != NULL)
@@ -100,6 +219,8 @@ store_close(struct store *s)
 		return;
 	store_abort(s);
 	mdb_env_close(s->env);
+	repl_buf_free(&s->cap);
+	xfree(s->path);
 	xfree(s);
 }
 
@@ -114,6 +235,10 @@ store_begin(struct store *s)
 		s->txn = NULL;
 		return store_fail(s, rc, "txn begin");
 	}
+	s->rec_ready = 0;
+	s->pend_ptr = NULL;
+	if (s->capturing)
+		repl_buf_reset(&s->cap, s->pos + 1, s->term);
 	return 0;
 }
 
@@ -130,11 +255,27 @@ store_commit(struct store *s)
 
 	if (s->txn == NULL)
 		return 0;
+	cap_settle(s);
+	if (s->capturing && s->cap.oom) {
+		/* A record that cannot be shipped must not be committed. */
+		store_abort(s);
+		return store_fail(s, ENOMEM, "replication record");
+	}
+	if ((rc = meta_put_u64(s->txn, s->meta, "repl_pos", s->pos + 1)) != 0 ||
+	    (rc = meta_put_u64(s->txn, s->meta, "repl_term", s->term)) != 0) {
+		store_abort(s);
+		return store_fail(s, rc, "commit position");
+	}
 	rc = mdb_txn_commit(s->txn);
 	s->txn = NULL;
 	if (rc != 0) {
 		memset(s->next_id, 0, sizeof(s->next_id));
 		return store_fail(s, rc, "commit");
+	}
+	s->pos++;
+	if (s->capturing) {
+		repl_buf_finish(&s->cap);
+		s->rec_ready = 1;
 	}
 	s->err = 0;
 	return 0;
@@ -147,6 +288,8 @@ store_abort(struct store *s)
 		return;
 	mdb_txn_abort(s->txn);
 	s->txn = NULL;
+	s->pend_ptr = NULL;
+	s->rec_ready = 0;
 	/* Ids handed out in the dropped transaction are free again. */
 	memset(s->next_id, 0, sizeof(s->next_id));
 }
@@ -220,6 +363,7 @@ store_intern(struct store *s, enum store_ns ns, const char *name, uint32_t *id)
 	v.mv_size = 4;
 	if ((rc = mdb_put(s->txn, s->names, &k, &v, MDB_NOOVERWRITE)) != 0)
 		return store_write_fail(s, rc, "names put");
+	cap_put(s, s->names, &k, &v);
 	ik[0] = (uint8_t)ns;
 	store_put_be32(ik + 1, *id);
 	k.mv_data = ik;
@@ -228,6 +372,7 @@ store_intern(struct store *s, enum store_ns ns, const char *name, uint32_t *id)
 	v.mv_size = len;
 	if ((rc = mdb_put(s->txn, s->ids, &k, &v, MDB_NOOVERWRITE)) != 0)
 		return store_write_fail(s, rc, "ids put");
+	cap_put(s, s->ids, &k, &v);
 	s->next_id[ns]++;
 	return 0;
 }
@@ -271,6 +416,7 @@ store_agent_put(struct store *s, uint32_t agent, const struct store_agent_rec *r
 	v.mv_size = sizeof(vb);
 	if ((rc = mdb_put(s->txn, s->agents, &k, &v, 0)) != 0)
 		return store_write_fail(s, rc, "agents put");
+	cap_put(s, s->agents, &k, &v);
 	return 0;
 }
 
@@ -293,6 +439,15 @@ store_block_reserve(struct store *s, const struct store_evkey *key, size_t len)
 		store_write_fail(s, rc, "events put");
 		return NULL;
 	}
+	if (s->capturing) {
+		MDB_val none = { len, NULL };
+
+		cap_put(s, s->events, &k, &none);
+		/* The caller fills the space now; it is copied at the next store call. */
+		s->pend_ptr = v.mv_data;
+		s->pend_off = s->cap.len - len;
+		s->pend_len = len;
+	}
 	return v.mv_data;
 }
 
@@ -306,6 +461,10 @@ store_dbi(struct store *s, const char *name, unsigned int *dbi)
 		return -1;
 	if ((rc = mdb_dbi_open(s->txn, name, MDB_CREATE, &d)) != 0)
 		return store_write_fail(s, rc, "dbi open");
+	if (db_add(s, d, name) == -1) {
+		store_abort(s);
+		return store_fail(s, EINVAL, "too many databases or name too long");
+	}
 	/* The handle outlives this transaction only if it commits. */
 	if (store_commit(s) == -1)
 		return -1;
@@ -324,6 +483,7 @@ store_put(struct store *s, unsigned int dbi, const void *key, size_t klen, const
 		return -1;
 	if ((rc = mdb_put(s->txn, dbi, &k, &v, 0)) != 0)
 		return store_write_fail(s, rc, "put");
+	cap_put(s, dbi, &k, &v);
 	return 0;
 }
 
@@ -359,6 +519,7 @@ store_del(struct store *s, unsigned int dbi, const void *key, size_t klen)
 		return 0;
 	if (rc != 0)
 		return store_write_fail(s, rc, "del");
+	cap_del(s, dbi, &k);
 	return 0;
 }
 
@@ -396,6 +557,7 @@ store_prune(struct store *s, uint64_t cutoff_ms, size_t max_deletes)
 			break;
 		}
 		if (key.t0 + STORE_BLOCK_SPAN_MS < cutoff_ms) {
+			cap_del(s, s->events, &k);
 			if ((rc = mdb_cursor_del(c, 0)) != 0)
 				break;
 			deleted++;
@@ -470,4 +632,154 @@ store_usage(struct store *s, struct store_usage *u)
 		u->event_entries = st.ms_entries;
 	mdb_txn_abort(txn);
 	return rc == 0 ? 0 : store_fail(s, rc, "stat");
+}
+
+uint64_t
+store_pos(const struct store *s)
+{
+	return s->pos;
+}
+
+uint64_t
+store_term(const struct store *s)
+{
+	return s->term;
+}
+
+void
+store_set_term(struct store *s, uint64_t term)
+{
+	s->term = term;
+}
+
+void
+store_capture(struct store *s, int on)
+{
+	s->capturing = on;
+	s->rec_ready = 0;
+	if (!on)
+		repl_buf_free(&s->cap);
+}
+
+const uint8_t *
+store_record(const struct store *s, size_t *len)
+{
+	if (!s->rec_ready)
+		return NULL;
+	*len = s->cap.len;
+	return s->cap.p;
+}
+
+static int
+dbi_by_name(struct store *s, const char *name, size_t len, MDB_dbi *dbi)
+{
+	char buf[REPL_DBNAME_MAX + 1];
+	int i, rc;
+
+	for (i = 0; i < s->ndbs; i++)
+		if (strlen(s->dbs[i].name) == len && memcmp(s->dbs[i].name, name, len) == 0) {
+			*dbi = s->dbs[i].dbi;
+			return 0;
+		}
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	if ((rc = mdb_dbi_open(s->txn, buf, MDB_CREATE, dbi)) != 0)
+		return rc;
+	return db_add(s, *dbi, buf) == 0 ? 0 : MDB_DBS_FULL;
+}
+
+int
+store_apply(struct store *s, const uint8_t *rec, size_t len, char *err, size_t errlen)
+{
+	struct repl_it it;
+	struct repl_op op;
+	uint64_t pos, term;
+	MDB_val k, v;
+	MDB_dbi dbi;
+	int rc = 0, r;
+
+	if (repl_rec_open(rec, len, &pos, &term, &it) == -1) {
+		snprintf(err, errlen, "malformed record header");
+		return -1;
+	}
+	if (pos != s->pos + 1) {
+		snprintf(err, errlen, "record at position %llu, expected %llu",
+		    (unsigned long long)pos, (unsigned long long)s->pos + 1);
+		return -2;
+	}
+	if (s->txn != NULL || store_begin(s) == -1) {
+		snprintf(err, errlen, "cannot begin a transaction");
+		return -1;
+	}
+	while ((r = repl_it_next(&it, &op)) == 1) {
+		if ((rc = dbi_by_name(s, op.db, op.dblen, &dbi)) != 0)
+			break;
+		k.mv_data = (void *)op.key;
+		k.mv_size = op.klen;
+		if (op.type == REPL_OP_PUT) {
+			v.mv_data = (void *)op.val;
+			v.mv_size = op.vlen;
+			rc = mdb_put(s->txn, dbi, &k, &v, 0);
+		} else {
+			rc = mdb_del(s->txn, dbi, &k, NULL);
+			if (rc == MDB_NOTFOUND)
+				rc = 0;
+		}
+		if (rc != 0)
+			break;
+	}
+	if (r == -1 && rc == 0) {
+		store_abort(s);
+		snprintf(err, errlen, "malformed record at position %llu",
+		    (unsigned long long)pos);
+		return -1;
+	}
+	if (rc == 0) {
+		s->term = term;
+		rc = meta_put_u64(s->txn, s->meta, "repl_pos", pos);
+		if (rc == 0)
+			rc = meta_put_u64(s->txn, s->meta, "repl_term", term);
+	}
+	if (rc != 0) {
+		store_abort(s);
+		s->err = rc;
+		snprintf(err, errlen, "apply at position %llu: %s", (unsigned long long)pos,
+		    mdb_strerror(rc));
+		return -1;
+	}
+	rc = mdb_txn_commit(s->txn);
+	s->txn = NULL;
+	memset(s->next_id, 0, sizeof(s->next_id));
+	if (rc != 0) {
+		s->err = rc;
+		snprintf(err, errlen, "commit at position %llu: %s", (unsigned long long)pos,
+		    mdb_strerror(rc));
+		return -1;
+	}
+	s->pos = pos;
+	return 0;
+}
+
+int
+store_copy_fd(struct store *s, int fd)
+{
+	int rc = mdb_env_copyfd2(s->env, fd, 0);
+
+	if (rc != 0) {
+		log_warnx("store: snapshot copy: %s", mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+store_path(const struct store *s)
+{
+	return s->path;
+}
+
+uint64_t
+store_map_size(const struct store *s)
+{
+	return s->map_size;
 }

@@ -66,6 +66,29 @@ const char	*store_strerror(const struct store *);
 /* 1 when the last failure was a full map. */
 int		 store_full(const struct store *);
 
+/*
+ * Replication. Every commit advances the log position by one (stored in meta with the term,
+ * in the same transaction). With capture on, the write-set of each committed transaction is
+ * kept as a replication record (common/repl_rec.h) until the next transaction begins.
+ */
+uint64_t	 store_pos(const struct store *);
+uint64_t	 store_term(const struct store *);
+void		 store_set_term(struct store *, uint64_t);
+void		 store_capture(struct store *, int on);
+/* The record of the last commit (borrowed until the next write), or NULL. */
+const uint8_t	*store_record(const struct store *, size_t *len /* OUT */);
+/*
+ * Standby: applies one record in one transaction (no other transaction may be open).
+ * 0; -2 when the record is not the next position (a gap: resynchronise); -1 on a malformed
+ * record or a store error, with a reason in err.
+ */
+int		 store_apply(struct store *, const uint8_t *rec, size_t len, char *err,
+		    size_t errlen);
+/* Writes a consistent copy of the environment to fd (blocking; any thread). 0 or -1. */
+int		 store_copy_fd(struct store *, int fd);
+const char	*store_path(const struct store *);
+uint64_t	 store_map_size(const struct store *);
+
 struct store_usage {
 	uint64_t	map_size;
 	uint64_t	used_bytes;	/* (last page + 1) * page size */
