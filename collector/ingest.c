@@ -303,8 +303,6 @@ ingest_hello(struct ingest *ing, struct conn *conn, const char *agent_id, const 
 		    "a newer connection of agent %s took over", agent_id);
 	}
 	a->conn = conn;
-	/* The lookups (and any new ids) opened the tick's transaction: commit it this tick. */
-	event_active(ing->commit_ev, 0, 0);
 	return a;
 
 store_failed:
