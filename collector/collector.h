@@ -14,6 +14,8 @@ struct collector_conf;
 struct store;
 struct ingest;
 struct conn;
+struct repl_master;
+struct repl_standby;
 
 /* What the collector knows about one agent_id, connected or not. */
 struct agent_state {
@@ -48,7 +50,16 @@ struct ingest_hooks {
 	int	(*commit)(void *arg, struct store *);
 	void	(*committed)(void *arg);
 	void	(*aborted)(void *arg);
+	/* The store was replaced (a standby took a snapshot): reopen database handles. */
+	void	(*reopened)(void *arg, struct store *);
 	void	*arg;
+};
+
+enum collector_role {
+	ROLE_SINGLE,		/* no HA: always accepting */
+	ROLE_NONE,		/* HA, told nothing yet: accepting nothing */
+	ROLE_ACTIVE,
+	ROLE_STANDBY,
 };
 
 /* The collector process: everything one event loop owns. */
@@ -61,7 +72,20 @@ struct collector {
 	struct ingest_hooks	 hooks;
 	uint64_t		 nconns;
 	int			 draining;	/* SIGTERM: no new frames, commit, ack, exit */
-	int			 accepting;
+	int			 paused;	/* switchover drain: no new frames */
+	enum collector_role	 role;
+	uint64_t		 term;
+	struct repl_master	*master;	/* serves a standby (any role but standby) */
+	struct repl_standby	*standby;	/* follows the active (standby role) */
 };
+
+/* 1 when this node takes agents' events (single or active, not paused or stopping). */
+static inline int
+collector_accepting(const struct collector *c)
+{
+	return (c->role == ROLE_SINGLE || c->role == ROLE_ACTIVE) && !c->draining && !c->paused;
+}
+
+const char	*collector_role_name(enum collector_role);
 
 #endif

@@ -113,6 +113,45 @@ KW_STRING(kw_tls_cert, tls_cert)
 KW_STRING(kw_tls_key, tls_key)
 KW_STRING(kw_tls_client_ca, tls_client_ca)
 KW_STRING(kw_stats_file, stats_file)
+KW_STRING(kw_control_socket, control_socket)
+KW_STRING(kw_repl_tls_cert, repl_tls_cert)
+KW_STRING(kw_repl_tls_key, repl_tls_key)
+KW_STRING(kw_repl_tls_ca, repl_tls_ca)
+KW_DURATION(kw_repl_timeout, repl_timeout_ms, 10, 600000)
+KW_SIZE(kw_repl_ring, repl_ring_bytes, 1ULL << 20, 16ULL << 30)
+
+static void
+kw_ha(struct parse_state *ps, const struct conf_line *l)
+{
+	ERR_BUF;
+
+	if (conf_get_bool(l->argv[1], &ps->conf->ha, err, sizeof(err)) == -1)
+		conf_error(ps->errs, l, "ha: %s", err);
+}
+
+static void
+kw_ack_mode(struct parse_state *ps, const struct conf_line *l)
+{
+	if (strcmp(l->argv[1], "replicated") == 0)
+		ps->conf->ack_mode_local = 0;
+	else if (strcmp(l->argv[1], "local") == 0)
+		ps->conf->ack_mode_local = 1;
+	else
+		conf_error(ps->errs, l, "ack_mode: \"%s\" is not replicated or local",
+		    l->argv[1]);
+}
+
+static void
+kw_repl_listen(struct parse_state *ps, const struct conf_line *l)
+{
+	ERR_BUF;
+
+	if (conf_get_hostport(l->argv[1], ps->conf->repl_host, sizeof(ps->conf->repl_host),
+	    &ps->conf->repl_port, err, sizeof(err)) == -1)
+		conf_error(ps->errs, l, "repl_listen: %s", err);
+	else
+		ps->conf->repl_enabled = 1;
+}
 
 static void
 kw_token(struct parse_state *ps, const struct conf_line *l)
@@ -159,10 +198,13 @@ kw_listen_tls(struct parse_state *ps, const struct conf_line *l)
 
 /* Sorted by name: looked up with bsearch. */
 static const struct keyword keywords[] = {
+	{ "ack_mode",		1, kw_ack_mode },
 	{ "agent_token",	2, kw_agent_token },
 	{ "commit_max_events",	1, kw_commit_max_events },
 	{ "conn_out_max",	1, kw_conn_out_max },
+	{ "control_socket",	1, kw_control_socket },
 	{ "frame_max",		1, kw_frame_max },
+	{ "ha",			1, kw_ha },
 	{ "hello_timeout",	1, kw_hello_timeout },
 	{ "idle_timeout",	1, kw_idle_timeout },
 	{ "listen",		1, kw_listen },
@@ -170,6 +212,12 @@ static const struct keyword keywords[] = {
 	{ "map_size",		1, kw_map_size },
 	{ "max_connections",	1, kw_max_connections },
 	{ "node_name",		1, kw_node_name },
+	{ "repl_listen",	1, kw_repl_listen },
+	{ "repl_ring",		1, kw_repl_ring },
+	{ "repl_timeout",	1, kw_repl_timeout },
+	{ "repl_tls_ca",	1, kw_repl_tls_ca },
+	{ "repl_tls_cert",	1, kw_repl_tls_cert },
+	{ "repl_tls_key",	1, kw_repl_tls_key },
 	{ "retention",		1, kw_retention },
 	{ "retention_interval",	1, kw_retention_interval },
 	{ "shutdown_grace",	1, kw_shutdown_grace },
@@ -231,6 +279,8 @@ collector_conf_init(struct collector_conf *c)
 	c->retention_interval_ms = 60000;
 	c->stats_interval_ms = 0;
 	c->shutdown_grace_ms = 5000;
+	c->repl_timeout_ms = 2000;
+	c->repl_ring_bytes = 256ULL << 20;
 }
 
 static int
@@ -264,6 +314,12 @@ conf_validate(struct collector_conf *c, const char *name, struct conf_errors *er
 		conf_error(errs, &whole, "tls_client_ca without listen_tls");
 	if (c->idle_timeout_ms < c->hello_timeout_ms)
 		conf_error(errs, &whole, "idle_timeout is shorter than hello_timeout");
+	if ((c->repl_tls_cert != NULL) != (c->repl_tls_key != NULL) ||
+	    (c->repl_tls_cert != NULL && c->repl_tls_ca == NULL))
+		conf_error(errs, &whole, "replication TLS needs repl_tls_cert, repl_tls_key and "
+		    "repl_tls_ca (mutual authentication)");
+	if (c->ha && (c->control_socket == NULL || !c->repl_enabled))
+		conf_error(errs, &whole, "ha needs control_socket and repl_listen");
 	return errs->n == 0 ? 0 : -1;
 }
 
@@ -369,6 +425,23 @@ collector_conf_print(const struct collector_conf *c, FILE *f)
 		print_quoted(f, "stats_file", c->stats_file);
 	conf_fmt_duration(buf, sizeof(buf), c->shutdown_grace_ms);
 	fprintf(f, "shutdown_grace %s\n", buf);
+	fprintf(f, "ha %s\n", c->ha ? "yes" : "no");
+	if (c->control_socket)
+		print_quoted(f, "control_socket", c->control_socket);
+	if (c->repl_enabled)
+		fprintf(f, strchr(c->repl_host, ':') ? "repl_listen [%s]:%u\n" :
+		    "repl_listen %s:%u\n", c->repl_host, c->repl_port);
+	fprintf(f, "ack_mode %s\n", c->ack_mode_local ? "local" : "replicated");
+	conf_fmt_duration(buf, sizeof(buf), c->repl_timeout_ms);
+	fprintf(f, "repl_timeout %s\n", buf);
+	conf_fmt_size(buf, sizeof(buf), c->repl_ring_bytes);
+	fprintf(f, "repl_ring %s\n", buf);
+	if (c->repl_tls_cert)
+		print_quoted(f, "repl_tls_cert", c->repl_tls_cert);
+	if (c->repl_tls_key)
+		print_quoted(f, "repl_tls_key", c->repl_tls_key);
+	if (c->repl_tls_ca)
+		print_quoted(f, "repl_tls_ca", c->repl_tls_ca);
 	if (c->token)
 		fputs("token \"********\"\n", f);
 	for (i = 0; i < c->n_agent_tokens; i++) {
@@ -395,4 +468,8 @@ collector_conf_free(struct collector_conf *c)
 	XFREE(c->store_path);
 	XFREE(c->token);
 	XFREE(c->stats_file);
+	XFREE(c->control_socket);
+	XFREE(c->repl_tls_cert);
+	XFREE(c->repl_tls_key);
+	XFREE(c->repl_tls_ca);
 }

@@ -53,6 +53,18 @@ struct collector_conf {
 	struct agent_token *agent_tokens;	/* sorted by agent_id */
 	int		 n_agent_tokens;
 	char		*stats_file;		/* counters written here every stats interval */
+	/* High availability. */
+	int		 ha;			/* start with no role until told (by had) */
+	char		*control_socket;
+	int		 repl_enabled;
+	char		 repl_host[256];
+	uint16_t	 repl_port;
+	int		 ack_mode_local;	/* 0: replicated (default), 1: local */
+	uint64_t	 repl_timeout_ms;	/* standby gone this long: ack locally */
+	uint64_t	 repl_ring_bytes;
+	char		*repl_tls_cert;
+	char		*repl_tls_key;
+	char		*repl_tls_ca;
 };
 
 /* Fills in the defaults. */

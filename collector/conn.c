@@ -257,8 +257,10 @@ conn_on_hello(struct conn *cn, const struct msg *m)
 			return conn_fsm(cn, CONN_EV_BAD_INPUT);
 		}
 	}
-	if (cn->c->draining) {
-		conn_error_frame(cn, TANDEM__ERROR_CODE__ERR_SHUTDOWN, "collector is stopping");
+	if (!collector_accepting(cn->c)) {
+		conn_error_frame(cn, TANDEM__ERROR_CODE__ERR_SHUTDOWN, cn->c->draining ?
+		    "collector is stopping" : cn->c->paused ? "switching over: reconnect" :
+		    "not the active node");
 		return conn_fsm(cn, CONN_EV_BAD_INPUT);
 	}
 	cn->agent = ingest_hello(cn->c->ingest, cn, h->agent_id, h->app, &code, err, sizeof(err));
@@ -347,7 +349,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	int frames;
 
 	for (frames = 0; frames < FRAMES_PER_WAKEUP; frames++) {
-		if (cn->state == CONN_ST_CLOSING || cn->paused)
+		if (cn->state == CONN_ST_CLOSING || cn->paused || cn->c->paused)
 			return;
 		avail = evbuffer_get_length(in);
 		if (avail < FRAME_HDR)
@@ -496,6 +498,20 @@ conn_stop_reading_all(struct collector *c)
 
 	for (cn = conns; cn != NULL; cn = cn->next)
 		bufferevent_disable(cn->bev, EV_READ);
+}
+
+void
+conn_resume_reading_all(struct collector *c)
+{
+	struct conn *cn;
+
+	for (cn = conns; cn != NULL; cn = cn->next)
+		if (cn->state != CONN_ST_CLOSING && !cn->paused) {
+			bufferevent_enable(cn->bev, EV_READ);
+			if (evbuffer_get_length(bufferevent_get_input(cn->bev)) >= FRAME_HDR)
+				bufferevent_trigger(cn->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
+				    BEV_TRIG_DEFER_CALLBACKS);
+		}
 }
 
 void

@@ -47,6 +47,8 @@ void	conn_send_ack(struct conn *, uint64_t upto_seq);
 void	conn_detach(struct conn *);
 /* Shutdown: stop reading on every connection (the caller then commits and acks). */
 void	conn_stop_reading_all(struct collector *);
+/* Switchover resumed: read every connection again. */
+void	conn_resume_reading_all(struct collector *);
 /* Shutdown: send Error(SHUTDOWN) after the acks and close every connection after flushing. */
 void	conn_close_all(struct collector *);
 /* Frees every connection at once (final teardown). */

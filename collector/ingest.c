@@ -21,8 +21,18 @@
 #define PRUNE_BATCH		20000	/* blocks deleted per tick at most */
 #define BLOCK_HDR_MAX		(1 + 3 + 3)
 
+/* An ack held until the standby has applied the transaction that made it durable. */
+struct held_ack {
+	uint64_t		 pos;
+	struct agent_state	*a;
+	uint64_t		 seq;
+};
+
 struct ingest {
 	struct collector	*c;
+	int			 gated;		/* hold acks for the standby */
+	struct held_ack		*held;		/* ring of held acks, in position order */
+	size_t			 held_cap, held_head, held_n;
 	struct agent_state	*buckets[AGENT_BUCKETS];
 	struct agent_state	*touched;	/* agents with events in the open transaction */
 	uint64_t		 pending;	/* events in the open transaction */
@@ -32,6 +42,8 @@ struct ingest {
 	uint64_t		 full_retry_ms;
 	uint16_t		 kind_idx[MSG_MAX_EVENTS];
 };
+
+static void hold_ack(struct ingest *, uint64_t, struct agent_state *, uint64_t);
 
 static uint64_t
 now_ms(void)
@@ -75,7 +87,7 @@ prune_cb(evutil_socket_t fd, short what, void *arg)
 	struct timeval tv;
 	long n = 0;
 
-	if (!ing->full && !ing->c->draining) {
+	if (!ing->full && !ing->c->draining && collector_accepting(ing->c)) {
 		n = store_prune(ing->c->store, now - ing->c->conf->retention_ms, PRUNE_BATCH);
 		if (n > 0) {
 			stats.pruned_blocks += (uint64_t)n;
@@ -139,6 +151,9 @@ ingest_forget_all(struct ingest *ing, int code, const char *reason)
 	}
 	ing->touched = NULL;
 	ing->pending = 0;
+	/* Held acks point at the agents just freed; their events are durable here, and the
+	 * agents learn that from the next Welcome. */
+	ing->held_head = ing->held_n = 0;
 }
 
 void
@@ -147,6 +162,7 @@ ingest_free(struct ingest *ing)
 	if (ing == NULL)
 		return;
 	ingest_forget_all(ing, 0, NULL);
+	xfree(ing->held);
 	if (ing->commit_ev != NULL)
 		event_free(ing->commit_ev);
 	if (ing->prune_ev != NULL)
@@ -225,9 +241,11 @@ ingest_commit(struct ingest *ing)
 	stats.commit_us_total += dt;
 	if (dt > stats.commit_us_max)
 		stats.commit_us_max = dt;
-	if (ing->full)
+	/* Only a commit that held events proves the store takes writes again. */
+	if (ing->full && ing->touched != NULL) {
 		log_info("store: writes succeed again");
-	ing->full = 0;
+		ing->full = 0;
+	}
 	stats.events_stored += ing->pending;
 	ing->pending = 0;
 	while ((a = ing->touched) != NULL) {
@@ -244,10 +262,85 @@ ingest_commit(struct ingest *ing)
 				a->rec.last_ms = (uint64_t)a->pending_last_ms;
 		}
 		a->pending = a->pending_dups = 0;
-		if (a->conn != NULL)
+		if (ing->gated)
+			hold_ack(ing, store_pos(s), a, a->rec.stored_seq);
+		else if (a->conn != NULL)
 			conn_send_ack(a->conn, a->rec.stored_seq);
 	}
 	return 0;
+}
+
+static void
+hold_ack(struct ingest *ing, uint64_t pos, struct agent_state *a, uint64_t seq)
+{
+	struct held_ack *h;
+
+	if (ing->held_n == ing->held_cap) {
+		size_t cap = ing->held_cap ? ing->held_cap * 2 : 1024, i;
+
+		if ((h = xcalloc(cap, sizeof(*h))) == NULL) {
+			/* Cannot hold it: ack now rather than never. */
+			log_warnx("%s: out of memory: acking without the standby", __func__);
+			if (a->conn != NULL)
+				conn_send_ack(a->conn, seq);
+			return;
+		}
+		for (i = 0; i < ing->held_n; i++)
+			h[i] = ing->held[(ing->held_head + i) % ing->held_cap];
+		xfree(ing->held);
+		ing->held = h;
+		ing->held_cap = cap;
+		ing->held_head = 0;
+	}
+	h = &ing->held[(ing->held_head + ing->held_n) % ing->held_cap];
+	h->pos = pos;
+	h->a = a;
+	h->seq = seq;
+	ing->held_n++;
+}
+
+void
+ingest_release(struct ingest *ing, uint64_t upto_pos)
+{
+	struct held_ack *h;
+
+	while (ing->held_n > 0) {
+		h = &ing->held[ing->held_head];
+		if (h->pos > upto_pos)
+			break;
+		if (h->a->conn != NULL && h->a->rec.stored_seq >= h->seq)
+			conn_send_ack(h->a->conn, h->seq);
+		ing->held_head = (ing->held_head + 1) % ing->held_cap;
+		ing->held_n--;
+	}
+}
+
+void
+ingest_set_gate(struct ingest *ing, int on)
+{
+	if (!on)
+		ingest_release(ing, UINT64_MAX);
+	ing->gated = on;
+}
+
+int
+ingest_gated(const struct ingest *ing)
+{
+	return ing->gated;
+}
+
+size_t
+ingest_held(const struct ingest *ing)
+{
+	return ing->held_n;
+}
+
+void
+ingest_reset(struct ingest *ing)
+{
+	store_abort(ing->c->store);
+	ingest_forget_all(ing, TANDEM__ERROR_CODE__ERR_SHUTDOWN, "not the active node");
+	ing->full = 0;
 }
 
 static void
@@ -303,6 +396,8 @@ ingest_hello(struct ingest *ing, struct conn *conn, const char *agent_id, const 
 		    "a newer connection of agent %s took over", agent_id);
 	}
 	a->conn = conn;
+	/* The lookups (and any new ids) opened the tick's transaction: commit it this tick. */
+	event_active(ing->commit_ev, 0, 0);
 	return a;
 
 store_failed:

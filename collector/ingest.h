@@ -36,4 +36,16 @@ int		 ingest_batch(struct ingest *, struct agent_state *, uint64_t *last_seq,
 /* Commits the tick's transaction now and sends the acks. 0 or -1. */
 int		 ingest_commit(struct ingest *);
 
+/*
+ * Replicated acks. With the gate on, the acks of each commit are held until
+ * ingest_release() is told the standby applied its position. Turning the gate off releases
+ * everything held (the active falls back to local acks).
+ */
+void		 ingest_set_gate(struct ingest *, int on);
+int		 ingest_gated(const struct ingest *);
+void		 ingest_release(struct ingest *, uint64_t upto_pos);
+size_t		 ingest_held(const struct ingest *);
+/* Not the active node any more: drop the transaction, forget agents, close their connections. */
+void		 ingest_reset(struct ingest *);
+
 #endif

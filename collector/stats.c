@@ -33,6 +33,8 @@ stats_print(FILE *out)
 	P(store_full_refusals);
 	P(pruned_blocks);
 	P(read_pauses);
+	P(repl_applied);
+	P(stores_set_aside);
 	for (i = 1; i < STATS_ERR_CODES; i++)
 		fprintf(out, "errors_%s %" PRIu64 "\n", msg_error_name(i), stats.errors[i]);
 }

@@ -24,7 +24,8 @@ struct store {
 	char		*path;
 	uint64_t	 map_size;
 	uint64_t	 pos;		/* replication log position of the last commit */
-	uint64_t	 term;
+	uint64_t	 term;		/* epoch of the last committed record */
+	uint64_t	 next_term;	/* epoch the next records are written with */
 	struct {
 		MDB_dbi	 dbi;
 		char	 name[REPL_DBNAME_MAX + 1];
@@ -36,6 +37,9 @@ struct store {
 	int		 rec_ready;	/* cap holds the record of the last commit */
 	const uint8_t	*pend_ptr;	/* MDB_RESERVE space the caller is filling */
 	size_t		 pend_off, pend_len;
+	void		(*on_commit)(void *, uint64_t pos, uint64_t term, const uint8_t *,
+			    size_t);
+	void		*on_commit_arg;
 };
 
 static const char *
@@ -187,6 +191,7 @@ store_open(const char *path, uint64_t map_size, char *err, size_t errlen)
 		rc = meta_get_u64(txn, s->meta, "repl_pos", &s->pos);
 	if (rc == 0)
 		rc = meta_get_u64(txn, s->meta, "repl_term", &s->term);
+	s->next_term = s->term;
 	if (rc != 0 || (rc = mdb_txn_commit(txn)) != 0) {
 		txn = NULL;
 		snprintf(err, errlen, "lmdb schema: %s", mdb_strerror(rc));
@@ -229,6 +234,11 @@ store_begin(struct store *s)
 {
 	int rc;
 
+	/*
+	 * MDB_RESERVE space is only valid until the next update: every store call starts here,
+	 * so capture what the caller wrote into it before LMDB can move it.
+	 */
+	cap_settle(s);
 	if (s->txn != NULL)
 		return 0;
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &s->txn)) != 0) {
@@ -238,7 +248,7 @@ store_begin(struct store *s)
 	s->rec_ready = 0;
 	s->pend_ptr = NULL;
 	if (s->capturing)
-		repl_buf_reset(&s->cap, s->pos + 1, s->term);
+		repl_buf_reset(&s->cap, s->pos + 1, s->next_term);
 	return 0;
 }
 
@@ -262,7 +272,7 @@ store_commit(struct store *s)
 		return store_fail(s, ENOMEM, "replication record");
 	}
 	if ((rc = meta_put_u64(s->txn, s->meta, "repl_pos", s->pos + 1)) != 0 ||
-	    (rc = meta_put_u64(s->txn, s->meta, "repl_term", s->term)) != 0) {
+	    (rc = meta_put_u64(s->txn, s->meta, "repl_term", s->next_term)) != 0) {
 		store_abort(s);
 		return store_fail(s, rc, "commit position");
 	}
@@ -273,12 +283,23 @@ store_commit(struct store *s)
 		return store_fail(s, rc, "commit");
 	}
 	s->pos++;
+	s->term = s->next_term;
 	if (s->capturing) {
 		repl_buf_finish(&s->cap);
 		s->rec_ready = 1;
+		if (s->on_commit != NULL)
+			s->on_commit(s->on_commit_arg, s->pos, s->term, s->cap.p, s->cap.len);
 	}
 	s->err = 0;
 	return 0;
+}
+
+void
+store_on_commit(struct store *s, void (*fn)(void *, uint64_t, uint64_t, const uint8_t *,
+    size_t), void *arg)
+{
+	s->on_commit = fn;
+	s->on_commit_arg = arg;
 }
 
 void
@@ -649,7 +670,7 @@ store_term(const struct store *s)
 void
 store_set_term(struct store *s, uint64_t term)
 {
-	s->term = term;
+	s->next_term = term;
 }
 
 void
@@ -735,7 +756,6 @@ store_apply(struct store *s, const uint8_t *rec, size_t len, char *err, size_t e
 		return -1;
 	}
 	if (rc == 0) {
-		s->term = term;
 		rc = meta_put_u64(s->txn, s->meta, "repl_pos", pos);
 		if (rc == 0)
 			rc = meta_put_u64(s->txn, s->meta, "repl_term", term);
@@ -757,6 +777,7 @@ store_apply(struct store *s, const uint8_t *rec, size_t len, char *err, size_t e
 		return -1;
 	}
 	s->pos = pos;
+	s->term = s->next_term = term;
 	return 0;
 }
 

@@ -72,9 +72,16 @@ int		 store_full(const struct store *);
  * kept as a replication record (common/repl_rec.h) until the next transaction begins.
  */
 uint64_t	 store_pos(const struct store *);
+/* The epoch of the last committed record; store_set_term sets the epoch of the next ones. */
 uint64_t	 store_term(const struct store *);
 void		 store_set_term(struct store *, uint64_t);
 void		 store_capture(struct store *, int on);
+/*
+ * With capture on, fn is called after every successful commit, wherever it was made, with
+ * the record (borrowed for the call). Every position reaches it, so the ring has no gaps.
+ */
+void		 store_on_commit(struct store *, void (*fn)(void *, uint64_t pos, uint64_t term,
+		    const uint8_t *rec, size_t len), void *arg);
 /* The record of the last commit (borrowed until the next write), or NULL. */
 const uint8_t	*store_record(const struct store *, size_t *len /* OUT */);
 /*

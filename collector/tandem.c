@@ -1,5 +1,9 @@
 /* Tandem — MIT licence. tandem: read a node's store directly — count, dump, verify exactly-once, digest. */
 #include <getopt.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +25,10 @@ usage(void)
 	    "       tandem dump   -s STORE [-a APP] [-k KIND] [--from MS] [--to MS] [-n MAX]\n"
 	    "                                         events as JSON lines\n"
 	    "       tandem verify -s STORE            check every (agent, seq) is stored once\n"
-	    "       tandem digest -s STORE            SHA-256 over every stored event\n");
+	    "       tandem digest -s STORE            SHA-256 over every stored event\n"
+	    "       tandem ctl SOCKET REQUEST...       a request to collectord's control socket\n"
+	    "                                         (status | role active T | role standby T H:P |\n"
+	    "                                          drain | resume)\n");
 	exit(2);
 }
 
@@ -388,6 +395,49 @@ u64_from(const char *s, const char *what)
 	return v;
 }
 
+/* ctl: one request line to the control socket, one reply line back (10 s at most). */
+static int
+cmd_ctl(int argc, char *argv[])
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char req[1024] = "", buf[65536];
+	struct pollfd pfd;
+	size_t have = 0;
+	ssize_t n;
+	int fd, i;
+
+	if (argc < 4 || strlen(argv[2]) >= sizeof(sun.sun_path))
+		usage();
+	for (i = 3; i < argc; i++) {
+		strncat(req, argv[i], sizeof(req) - strlen(req) - 2);
+		strncat(req, i + 1 < argc ? " " : "\n", sizeof(req) - strlen(req) - 1);
+	}
+	strcpy(sun.sun_path, argv[2]);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		perror(argv[2]);
+		return 1;
+	}
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		perror("write");
+		return 1;
+	}
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (have < sizeof(buf) - 1 && memchr(buf, '\n', have) == NULL) {
+		if (poll(&pfd, 1, 10000) <= 0 || (n = read(fd, buf + have,
+		    sizeof(buf) - 1 - have)) <= 0) {
+			fprintf(stderr, "tandem: no reply from %s\n", argv[2]);
+			return 1;
+		}
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	fputs(buf, stdout);
+	close(fd);
+	return strstr(buf, "\"ok\":true") != NULL ? 0 : 1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -407,6 +457,8 @@ main(int argc, char *argv[])
 	if (argc < 2)
 		usage();
 	cmd = argv[1];
+	if (strcmp(cmd, "ctl") == 0)
+		return cmd_ctl(argc, argv);
 	optind = 2;
 	while ((ch = getopt_long(argc, argv, "s:a:k:n:", longopts, NULL)) != -1) {
 		switch (ch) {

@@ -211,7 +211,7 @@ scan_range(MDB_cursor *c, uint32_t app, uint8_t kind, uint64_t from_ms, uint64_t
 		    key.t0 + STORE_BLOCK_SPAN_MS < from_ms)
 			continue;
 		if ((r = emit_block(&key, &v, cb, arg)) == -1)
-			return MDB_CORRUPTED;
+			return -1;
 		if (r == 1) {
 			*stop = 1;
 			return 0;
@@ -243,5 +243,9 @@ store_reader_events(struct store_reader *r, uint32_t app, uint8_t kind, uint64_t
 			rc = scan_range(c, app, (uint8_t)k, from_ms, to_ms, cb, arg, &stop);
 	mdb_cursor_close(c);
 	mdb_txn_abort(txn);
+	if (rc == -1) {
+		snprintf(r->err, sizeof(r->err), "events: a malformed block");
+		return -1;
+	}
 	return rc == 0 ? 0 : rd_fail(r, rc, "events");
 }
