@@ -283,8 +283,8 @@ g_handover_ready(const struct election *e)
 {
 	const struct elect_peer *p = &e->peer;
 
-	return e->handover && p->role == ELECT_ST_STANDBY && p->healthy && p->track_ok &&
-	    !p->maint && p->log_pos >= e->log_pos;
+	return e->handover && !e->handover_hold && p->role == ELECT_ST_STANDBY &&
+	    p->healthy && p->track_ok && !p->maint && p->log_pos >= e->log_pos;
 }
 
 static int
@@ -419,6 +419,7 @@ a_switch_abort(struct election *e)
 {
 	log_warnx("%s: switchover abandoned: standby did not catch up", __func__);
 	e->handover = 0;
+	e->handover_hold = 0;
 	return ELECT_ACT_START_ACCEPTING | ELECT_ACT_SEND_HB;
 }
 
@@ -516,6 +517,12 @@ election_init(struct election *e, const struct elect_config *cfg, uint64_t term)
 	e->state = ELECT_ST_INIT;
 	e->term = term;
 	e->peer_state = ELECT_PEER_UNKNOWN;
+}
+
+void
+election_set_hold(struct election *e, int hold)
+{
+	e->handover_hold = hold;
 }
 
 void

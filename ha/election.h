@@ -119,6 +119,7 @@ struct election {
 	uint64_t		 stall_wake_ms;		/* when the loop last woke from a stall */
 
 	int			 handover;		/* switchover: draining, waiting for the peer */
+	int			 handover_hold;		/* the caller's drain is not done yet */
 	uint64_t		 handover_start_ms;
 	int			 yield;			/* handed over: advertise HB_F_YIELD */
 	uint64_t		 yield_start_ms;
@@ -176,6 +177,14 @@ uint32_t	 election_fsm(struct election *, enum elect_event, const struct elect_p
  * SWITCHOVER_TIMEOUT, and ends a handover's yield after master-down. Returns actions.
  */
 uint32_t	 election_tick(struct election *, uint64_t now_ms, uint64_t lag_ms);
+
+/*
+ * While hold is set, a handover in progress does not complete even if the peer looks caught
+ * up: the caller's drain (stop reading agents, commit, replicate) has not answered yet, so
+ * the local position it compares against may still move. Cleared by the caller; a new
+ * switchover request or an abandoned one clears it too.
+ */
+void		 election_set_hold(struct election *, int hold);
 
 /* Local replication positions (log: held; ack: acknowledged to agents). */
 void		 election_set_position(struct election *, uint64_t log_pos, uint64_t ack_pos);
