@@ -14,6 +14,7 @@
 #include "collector/collector.h"
 #include "collector/collector_conf.h"
 #include "collector/conn.h"
+#include "collector/derive.h"
 #include "collector/ingest.h"
 #include "collector/listener.h"
 #include "collector/stats.h"
@@ -186,6 +187,8 @@ main(int argc, char *argv[])
 		fatalx("store: %s", err);
 	if ((c->ingest = ingest_new(c)) == NULL)
 		fatalx("ingest: out of memory");
+	if (derive_attach(c, conf.store_path, err, sizeof(err)) == -1)
+		fatalx("derive: %s", err);
 	if (listener_start(c, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (conf.token == NULL && conf.n_agent_tokens == 0)

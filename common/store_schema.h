@@ -94,4 +94,46 @@ int	store_block_open(struct store_block_it *, const uint8_t *val, size_t len);
 int	store_block_next(struct store_block_it *, uint64_t *seq_delta /* OUT */,
 	    const uint8_t **ev /* OUT */, size_t *evlen /* OUT */);
 
+/*
+ * Derived state (written by collector/derive.c inside the collector's own write
+ * transactions, read by monitord; codecs in common/derived.c). Queries over long ranges read
+ * these, never raw events. Both nodes of a pair hold identical numbers because these records
+ * are ordinary LMDB writes in the replicated transactions.
+ *
+ *   d_meta       'W' | agent(4) -> seq(8) | time_ms(8)
+ *                    derived watermark: every event of the agent with seq <= seq is in the
+ *                    derived records; time_ms is that event's time (re-scan starts near it)
+ *                'A' | app(4) -> app status: first/last event time, last heartbeat time and
+ *                    uptime, events, running transactions, finished transactions
+ *   d_jobs_1m    app(4) | job(4) | minute_ms(8) -> count, errors, latency histogram (us)
+ *   d_queues_1m  app(4) | queue(4) | minute_ms(8) -> samples, last/min/max depth, time of
+ *                    the last sample, and when the agent sends totals: enqueued/completed
+ *                    totals at the first and at the last sample of the minute
+ *   d_steps_1m   app(4) | step(4) | minute_ms(8) -> entries, first entries, re-entries
+ *                    (repeated steps), sum of path positions, histogram of time spent in the
+ *                    step (us), counted in the minute the transaction left the step
+ *   d_apps_1m    app(4) | minute_ms(8) -> events by kind, log lines by level, transactions
+ *                    begun/ended/failed, jobs and failed jobs
+ *   d_txn_live   app(4) | txn_id bytes -> running transaction: current step, state, begin
+ *                    time, time it entered the current step, last event time, events, step
+ *                    path (first 32), last attributes (merged by key, at most 16)
+ *   d_txn_done   app(4) | txn_id bytes -> the same record once the transaction ended or
+ *                    failed (moved out of d_txn_live in the same write); the index the
+ *                    timeline query uses to bound its raw-event scan to [begin, last]
+ *
+ * minute_ms is the event time rounded down to the minute; ids are interned names (queue:
+ * STORE_NS_QUEUE, job: STORE_NS_JOB, step: STORE_NS_STEP). Every value starts with
+ * version(1)=1 | n(1) | n x (agent(4) | seq(8)): the highest sequence number of each
+ * contributing agent already counted in the record, so a replay after a crash skips what a
+ * record holds. The rest is varints (see common/derived.c); histograms use common/hist.h's
+ * sparse encoding and come last.
+ */
+#define DERIVED_DB_META		"d_meta"
+#define DERIVED_DB_JOBS		"d_jobs_1m"
+#define DERIVED_DB_QUEUES	"d_queues_1m"
+#define DERIVED_DB_STEPS	"d_steps_1m"
+#define DERIVED_DB_APPS		"d_apps_1m"
+#define DERIVED_DB_TXN_LIVE	"d_txn_live"
+#define DERIVED_DB_TXN_DONE	"d_txn_done"
+
 #endif

@@ -16,7 +16,7 @@
 
 #include "common/log.h"
 #include "common/xalloc.h"
-#include "monitor/hist.h"
+#include "common/hist.h"
 #include "monitor/http.h"
 #include "monitor/json.h"
 

@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "monitor/hist.h"
+#include "common/hist.h"
 #include "monitor/query_params.h"
 
 #define HTTP_PATH_MAX		1024	/* raw path bytes */

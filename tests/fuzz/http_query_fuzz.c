@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 
-#include "monitor/hist.h"
+#include "common/hist.h"
 #include "monitor/http.h"
 #include "monitor/json.h"
 #include "monitor/query_params.h"

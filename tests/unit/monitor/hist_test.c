@@ -1,7 +1,7 @@
 /* Tandem — MIT licence. Unit tests for monitor/hist.c: accuracy, merge, codec round trip and rejects. */
 #include <math.h>
 
-#include "monitor/hist.h"
+#include "common/hist.h"
 #include "tests/unit/common/cases.h"
 
 #define NVAL	20000

@@ -1,6 +1,6 @@
 /* Tandem — MIT licence. Mergeable log-linear latency histogram (microseconds) and its codec. */
-#ifndef TANDEM_MONITOR_HIST_H
-#define TANDEM_MONITOR_HIST_H
+#ifndef TANDEM_COMMON_HIST_H
+#define TANDEM_COMMON_HIST_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "common/xalloc.h"
-#include "monitor/hist.h"
+#include "common/hist.h"
 
 static uint64_t
 sat_add(uint64_t a, uint64_t b)
