@@ -229,6 +229,10 @@ kill_node() {
 
 ctl() { local h=$1; shift; "$TANDEMCTL" -s "$T/$h/had.sock" "$@"; }
 role() { ctl "$1" -j status 2>/dev/null | jq -r .role; }
+# is_role HOST ROLE (for wait_until: evaluated on every try)
+is_role() { [ "$(role "$1")" = "$2" ]; }
+# client_mac_is HOST: the client's neighbour entry for the service IP is HOST's MAC.
+client_mac_is() { [ "$(client_vip_mac)" = "$(mac_of "$1")" ]; }
 term() { ctl "$1" -j status 2>/dev/null | jq -r .term; }
 
 # active_node: the node whose had says ACTIVE ("" if none or more than one).
