@@ -27,6 +27,8 @@ struct agent_state {
 	uint64_t		 pending;	/* events in the open transaction */
 	uint64_t		 pending_dups;
 	int64_t			 pending_first_ms, pending_last_ms;
+	uint32_t		 kind_head[8];	/* this tick's events per kind (tick buffer) */
+	uint32_t		 kind_tail[8];
 	struct conn		*conn;		/* current connection, or NULL */
 	struct agent_state	*touched_next;	/* in the open transaction's list */
 	int			 touched;

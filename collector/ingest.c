@@ -40,10 +40,13 @@ struct ingest {
 	struct event		*prune_ev;
 	int			 full;		/* the last write failed on a full map */
 	uint64_t		 full_retry_ms;
-	uint16_t		 kind_idx[MSG_MAX_EVENTS];
+	uint8_t			*tb;		/* the tick buffer: events of the open transaction */
+	size_t			 tb_len, tb_cap;
 };
 
 static void hold_ack(struct ingest *, uint64_t, struct agent_state *, uint64_t);
+static int put_blocks(struct ingest *);
+static void tick_reset(struct ingest *);
 
 static uint64_t
 now_ms(void)
@@ -163,6 +166,7 @@ ingest_free(struct ingest *ing)
 		return;
 	ingest_forget_all(ing, 0, NULL);
 	xfree(ing->held);
+	xfree(ing->tb);
 	if (ing->commit_ev != NULL)
 		event_free(ing->commit_ev);
 	if (ing->prune_ev != NULL)
@@ -196,6 +200,7 @@ ingest_txn_failed(struct ingest *ing)
 		log_warnx("store: write failed: %s", store_strerror(s));
 	}
 	store_abort(s);
+	tick_reset(ing);
 	ingest_forget_all(ing, code, reason);
 }
 
@@ -206,8 +211,14 @@ ingest_commit(struct ingest *ing)
 	struct agent_state *a;
 	uint64_t t0, dt;
 
-	if (!store_dirty(s))
+	if (!store_dirty(s) && ing->touched == NULL)
 		return 0;
+	if (put_blocks(ing) == -1) {
+		if (store_full(s))
+			stats.store_full_refusals++;
+		ingest_txn_failed(ing);
+		return -1;
+	}
 	if (ing->c->hooks.commit != NULL && ing->c->hooks.commit(ing->c->hooks.arg, s) == -1) {
 		ingest_txn_failed(ing);
 		return -1;
@@ -248,6 +259,7 @@ ingest_commit(struct ingest *ing)
 	}
 	stats.events_stored += ing->pending;
 	ing->pending = 0;
+	tick_reset(ing);
 	while ((a = ing->touched) != NULL) {
 		ing->touched = a->touched_next;
 		a->touched_next = NULL;
@@ -425,19 +437,72 @@ event_cost(uint64_t seq_delta, size_t len)
 	return wire_varint_size(seq_delta) + wire_varint_size(len) + len;
 }
 
-/* Writes events idx[from..to) (all of one kind, ascending seq) as one block. */
+/*
+ * The tick buffer: every accepted event of the open transaction, copied out of its frame, in
+ * arrival order. Each agent chains its entries per kind (offsets into the buffer), so at
+ * commit one agent's events of one kind become as few blocks as the bounds allow.
+ */
+struct tick_entry {
+	uint32_t	next;		/* offset of the next entry of this agent and kind, 0: none */
+	uint32_t	len;
+	uint64_t	seq;
+	int64_t		time_ms;
+	/* then len bytes of the Event */
+};
+
+#define TE(ing, off)	((struct tick_entry *)((ing)->tb + (off)))
+#define TE_SIZE(len)	((sizeof(struct tick_entry) + (len) + 7) & ~(size_t)7)
+
 static int
-put_block(struct ingest *ing, struct agent_state *a, const struct msg *m, enum ev_kind kind,
-    const uint16_t *idx, size_t from, size_t to, int64_t tmin, int64_t tmax)
+tick_add(struct ingest *ing, struct agent_state *a, uint64_t seq, const struct msg_event *e)
+{
+	size_t need = TE_SIZE(e->len), off;
+	struct tick_entry *t;
+	int k = e->kind;
+
+	if (ing->tb_len + need > ing->tb_cap) {
+		size_t cap = ing->tb_cap ? ing->tb_cap : (1u << 20);
+		uint8_t *p;
+
+		while (cap < ing->tb_len + need)
+			cap *= 2;
+		if (cap > UINT32_MAX || (p = xrealloc(ing->tb, cap)) == NULL)
+			return -1;
+		ing->tb = p;
+		ing->tb_cap = cap;
+	}
+	if (ing->tb_len == 0)
+		ing->tb_len = 8;	/* offset 0 means "none" */
+	off = ing->tb_len;
+	t = TE(ing, off);
+	t->next = 0;
+	t->len = (uint32_t)e->len;
+	t->seq = seq;
+	t->time_ms = e->time_ms;
+	memcpy(t + 1, e->raw, e->len);
+	ing->tb_len += need;
+	if (a->kind_head[k] == 0)
+		a->kind_head[k] = (uint32_t)off;
+	else
+		TE(ing, a->kind_tail[k])->next = (uint32_t)off;
+	a->kind_tail[k] = (uint32_t)off;
+	return 0;
+}
+
+/* Writes the entries [from, to) of one chain (to 0: the end) as one block. */
+static int
+put_block(struct ingest *ing, struct agent_state *a, int kind, uint32_t from, uint32_t to,
+    size_t n, int64_t tmin, int64_t tmax)
 {
 	struct store_evkey key;
-	uint64_t first = m->first_seq + idx[from];
-	size_t i, len;
+	uint64_t first = TE(ing, from)->seq;
+	uint32_t o;
+	size_t len;
 	uint8_t *p;
 
-	len = 1 + wire_varint_size(to - from) + wire_varint_size((uint64_t)(tmax - tmin));
-	for (i = from; i < to; i++)
-		len += event_cost(m->first_seq + idx[i] - first, m->events[idx[i]].len);
+	len = 1 + wire_varint_size(n) + wire_varint_size((uint64_t)(tmax - tmin));
+	for (o = from; o != to; o = TE(ing, o)->next)
+		len += event_cost(TE(ing, o)->seq - first, TE(ing, o)->len);
 	key.app = a->app;
 	key.kind = (uint8_t)kind;
 	key.t0 = (uint64_t)tmin;
@@ -446,51 +511,43 @@ put_block(struct ingest *ing, struct agent_state *a, const struct msg *m, enum e
 	if ((p = store_block_reserve(ing->c->store, &key, len)) == NULL)
 		return -1;
 	*p++ = STORE_BLOCK_VERSION;
-	p += wire_put_varint(p, to - from);
+	p += wire_put_varint(p, n);
 	p += wire_put_varint(p, (uint64_t)(tmax - tmin));
-	for (i = from; i < to; i++) {
-		const struct msg_event *e = &m->events[idx[i]];
+	for (o = from; o != to; o = TE(ing, o)->next) {
+		struct tick_entry *t = TE(ing, o);
 
-		p += wire_put_varint(p, m->first_seq + idx[i] - first);
-		p += wire_put_varint(p, e->len);
-		memcpy(p, e->raw, e->len);
-		p += e->len;
+		p += wire_put_varint(p, t->seq - first);
+		p += wire_put_varint(p, t->len);
+		memcpy(p, t + 1, t->len);
+		p += t->len;
 	}
 	stats.blocks++;
 	return 0;
 }
 
-/* Groups one kind's new events of a batch into blocks bounded in bytes and time span. */
+/* Turns one agent's chain of one kind into blocks bounded in bytes and time span. */
 static int
-put_kind(struct ingest *ing, struct agent_state *a, const struct msg *m, enum ev_kind kind,
-    size_t skip)
+put_kind(struct ingest *ing, struct agent_state *a, int kind)
 {
-	uint16_t *idx = ing->kind_idx;
-	size_t n = 0, i, from, bytes;
+	uint32_t o, from = a->kind_head[kind];
+	size_t n = 0, bytes = BLOCK_HDR_MAX;
 	int64_t tmin = 0, tmax = 0, t;
 
-	for (i = skip; i < m->nevents; i++)
-		if (m->events[i].kind == kind)
-			idx[n++] = (uint16_t)i;
-	if (n == 0)
-		return 0;
-	from = 0;
-	bytes = BLOCK_HDR_MAX;
-	for (i = 0; i < n; i++) {
-		const struct msg_event *e = &m->events[idx[i]];
-		size_t cost;
+	for (o = from; o != 0; o = TE(ing, o)->next) {
+		struct tick_entry *e = TE(ing, o);
+		size_t cost = event_cost(e->seq - TE(ing, from)->seq, e->len);
 
 		t = e->time_ms;
-		cost = event_cost(idx[i] - idx[from], e->len);
-		if (i > from && (bytes + cost > STORE_BLOCK_MAX ||
+		if (n > 0 && (bytes + cost > STORE_BLOCK_MAX ||
 		    (t > tmax ? t : tmax) - (t < tmin ? t : tmin) > STORE_BLOCK_SPAN_MS)) {
-			if (put_block(ing, a, m, kind, idx, from, i, tmin, tmax) == -1)
+			if (put_block(ing, a, kind, from, o, n, tmin, tmax) == -1)
 				return -1;
-			from = i;
+			from = o;
+			n = 0;
 			bytes = BLOCK_HDR_MAX;
 			cost = event_cost(0, e->len);
 		}
-		if (i == from)
+		if (n == 0)
 			tmin = tmax = t;
 		else {
 			if (t < tmin)
@@ -499,8 +556,38 @@ put_kind(struct ingest *ing, struct agent_state *a, const struct msg *m, enum ev
 				tmax = t;
 		}
 		bytes += cost;
+		n++;
 	}
-	return put_block(ing, a, m, kind, idx, from, n, tmin, tmax);
+	return n > 0 ? put_block(ing, a, kind, from, 0, n, tmin, tmax) : 0;
+}
+
+/* At commit: every touched agent's buffered events into blocks. 0 or -1 (store error). */
+static int
+put_blocks(struct ingest *ing)
+{
+	struct agent_state *a;
+	int k;
+
+	for (a = ing->touched; a != NULL; a = a->touched_next)
+		for (k = EV_QUEUE; k < EV_KINDS; k++)
+			if (a->kind_head[k] != 0 && put_kind(ing, a, k) == -1)
+				return -1;
+	return 0;
+}
+
+static void
+tick_reset(struct ingest *ing)
+{
+	struct agent_state *a;
+
+	for (a = ing->touched; a != NULL; a = a->touched_next)
+		memset(a->kind_head, 0, sizeof(a->kind_head));
+	ing->tb_len = 0;
+	/* A burst may have grown the buffer far beyond the usual tick: give it back. */
+	if (ing->tb_cap > (64u << 20)) {
+		XFREE(ing->tb);
+		ing->tb_cap = 0;
+	}
 }
 
 int
@@ -509,7 +596,6 @@ ingest_batch(struct ingest *ing, struct agent_state *a, uint64_t *last_seq, cons
 {
 	uint64_t last = m->first_seq + m->nevents - 1;
 	size_t skip, i;
-	int k;
 
 	if (m->first_seq <= *last_seq) {
 		snprintf(err, errlen, "sequence went backwards: batch starts at %llu after %llu",
@@ -540,17 +626,12 @@ ingest_batch(struct ingest *ing, struct agent_state *a, uint64_t *last_seq, cons
 		ing->full_retry_ms = now_ms() + FULL_RETRY_MS;
 	}
 	skip = m->first_seq > a->accepted_seq ? 0 : (size_t)(a->accepted_seq - m->first_seq + 1);
-	for (k = EV_QUEUE; k < EV_KINDS; k++) {
-		if (put_kind(ing, a, m, (enum ev_kind)k, skip) == -1) {
-			int code = store_full(ing->c->store) ?
-			    TANDEM__ERROR_CODE__ERR_STORE_FULL : TANDEM__ERROR_CODE__ERR_STORE;
-
-			if (code == TANDEM__ERROR_CODE__ERR_STORE_FULL)
-				stats.store_full_refusals++;
-			snprintf(err, errlen, "store: %s: nothing acknowledged",
-			    store_strerror(ing->c->store));
+	for (i = skip; i < m->nevents; i++) {
+		if (tick_add(ing, a, m->first_seq + i, &m->events[i]) == -1) {
+			/* Out of memory: the transaction is dropped; every agent resends. */
+			snprintf(err, errlen, "out of memory: nothing acknowledged");
 			ingest_txn_failed(ing);
-			return code;
+			return TANDEM__ERROR_CODE__ERR_STORE;
 		}
 	}
 	if (skip > 0) {
@@ -574,7 +655,13 @@ ingest_batch(struct ingest *ing, struct agent_state *a, uint64_t *last_seq, cons
 	ing->pending += m->nevents - skip;
 	a->accepted_seq = last;
 	touch(ing, a);
-	if (ing->pending >= ing->c->conf->commit_max_events)
-		return ingest_commit(ing) == 0 ? 0 : TANDEM__ERROR_CODE__ERR_STORE;
+	if (ing->pending >= ing->c->conf->commit_max_events) {
+		if (ingest_commit(ing) == 0)
+			return 0;
+		snprintf(err, errlen, "store: %s: nothing acknowledged",
+		    store_strerror(ing->c->store));
+		return store_full(ing->c->store) ? TANDEM__ERROR_CODE__ERR_STORE_FULL :
+		    TANDEM__ERROR_CODE__ERR_STORE;
+	}
 	return 0;
 }
