@@ -70,3 +70,24 @@ stat() {
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 
 alive() { kill -0 "$1" 2>/dev/null; }
+
+# start_monitor NAME STORE_DIR [extra config lines...]: starts monitord in $T/NAME on a port
+# picked at run time, reading STORE_DIR (and $T/NAME's collector stats file when it exists).
+# Sets M_PID and M_PORT.
+start_monitor() {
+	local name=$1 store=$2 line
+	shift 2
+	mkdir -p "$T/$name"
+	{
+		echo "listen 127.0.0.1:0"
+		echo "store \"$store\""
+		for line in "$@"; do echo "$line"; done
+	} > "$T/$name/monitord.conf"
+	: > "$T/$name/log"
+	"$TANDEM_BIN/monitor/monitord" -d -f "$T/$name/monitord.conf" >> "$T/$name/log" 2>&1 &
+	M_PID=$!
+	PIDS+=("$M_PID")
+	wait_until 10 grep -q 'listening on' "$T/$name/log" || {
+		cat "$T/$name/log"; die "monitor $name did not start"; }
+	M_PORT=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$T/$name/log" | tail -1 | cut -d: -f2)
+}

@@ -1,0 +1,244 @@
+/* Tandem — MIT licence. monitord.conf: sorted keyword table, range-checked values, normalised output. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xalloc.h"
+#include "monitor/monitor_conf.h"
+
+struct parse_state {
+	struct monitor_conf	*conf;
+	struct conf_errors	*errs;
+};
+
+struct keyword {
+	const char	*name;
+	int		 nargs;
+	void		(*fn)(struct parse_state *, const struct conf_line *);
+};
+
+#define ERR_BUF	char err[160]
+
+#define KW_DURATION(fn, field, min, max)					\
+static void									\
+fn(struct parse_state *ps, const struct conf_line *l)				\
+{										\
+	ERR_BUF;								\
+	if (conf_get_duration(l->argv[1], min, max, &ps->conf->field, err,	\
+	    sizeof(err)) == -1)							\
+		conf_error(ps->errs, l, "%s: %s", l->argv[0], err);		\
+}
+
+#define KW_SIZE(fn, field, min, max)						\
+static void									\
+fn(struct parse_state *ps, const struct conf_line *l)				\
+{										\
+	ERR_BUF;								\
+	if (conf_get_size(l->argv[1], min, max, &ps->conf->field, err,		\
+	    sizeof(err)) == -1)							\
+		conf_error(ps->errs, l, "%s: %s", l->argv[0], err);		\
+}
+
+#define KW_COUNT(fn, field, min, max)						\
+static void									\
+fn(struct parse_state *ps, const struct conf_line *l)				\
+{										\
+	ERR_BUF;								\
+	int64_t v;								\
+	if (conf_get_int(l->argv[1], min, max, &v, err, sizeof(err)) == -1)	\
+		conf_error(ps->errs, l, "%s: %s", l->argv[0], err);		\
+	else									\
+		ps->conf->field = (uint64_t)v;					\
+}
+
+#define KW_STRING(fn, field)							\
+static void									\
+fn(struct parse_state *ps, const struct conf_line *l)				\
+{										\
+	if (l->argv[1][0] == '\0' || strlen(l->argv[1]) > 4000)			\
+		conf_error(ps->errs, l, "%s: 1..4000 bytes", l->argv[0]);	\
+	else {									\
+		xfree(ps->conf->field);						\
+		ps->conf->field = xstrdup(l->argv[1]);				\
+	}									\
+}
+
+KW_STRING(kw_store, store_path)
+KW_STRING(kw_stats_file, stats_file)
+KW_STRING(kw_control_socket, control_socket)
+KW_SIZE(kw_max_headers, max_headers, MIN_HTTP_SIZE, MAX_HTTP_SIZE)
+KW_SIZE(kw_max_body, max_body, MIN_HTTP_SIZE, MAX_HTTP_SIZE)
+KW_DURATION(kw_http_timeout, http_timeout_ms, MIN_HTTP_TIMEOUT_MS, MAX_HTTP_TIMEOUT_MS)
+KW_DURATION(kw_growth_window, growth_window_ms, MIN_WINDOW_MS, MAX_WINDOW_MS)
+KW_COUNT(kw_growth_floor, growth_floor, MIN_FLOOR, MAX_FLOOR)
+KW_COUNT(kw_stuck_factor, stuck_factor, MIN_STUCK_FACTOR, MAX_STUCK_FACTOR)
+KW_DURATION(kw_stuck_min, stuck_min_ms, 100, MAX_WINDOW_MS)
+KW_DURATION(kw_stuck_idle, stuck_idle_ms, 1000, MAX_WINDOW_MS)
+KW_DURATION(kw_silent_after, silent_after_ms, 1000, MAX_WINDOW_MS)
+KW_DURATION(kw_refresh_interval, refresh_interval_ms, 100, 3600000)
+
+static void
+kw_listen(struct parse_state *ps, const struct conf_line *l)
+{
+	ERR_BUF;
+
+	if (conf_get_hostport(l->argv[1], ps->conf->listen_host,
+	    sizeof(ps->conf->listen_host), &ps->conf->listen_port, err, sizeof(err)) == -1)
+		conf_error(ps->errs, l, "listen: %s", err);
+}
+
+static void
+kw_token(struct parse_state *ps, const struct conf_line *l)
+{
+	if (l->argv[1][0] == '\0' || strlen(l->argv[1]) > 256)
+		conf_error(ps->errs, l, "token: must be 1..256 bytes");
+	else {
+		xfree(ps->conf->token);
+		ps->conf->token = xstrdup(l->argv[1]);
+	}
+}
+
+/* Sorted by name: looked up with bsearch. */
+static const struct keyword keywords[] = {
+	{ "control_socket",	1, kw_control_socket },
+	{ "growth_floor",	1, kw_growth_floor },
+	{ "growth_window",	1, kw_growth_window },
+	{ "http_timeout",	1, kw_http_timeout },
+	{ "listen",		1, kw_listen },
+	{ "max_body",		1, kw_max_body },
+	{ "max_headers",	1, kw_max_headers },
+	{ "refresh_interval",	1, kw_refresh_interval },
+	{ "silent_after",	1, kw_silent_after },
+	{ "stats_file",		1, kw_stats_file },
+	{ "store",		1, kw_store },
+	{ "stuck_factor",	1, kw_stuck_factor },
+	{ "stuck_idle",		1, kw_stuck_idle },
+	{ "stuck_min",		1, kw_stuck_min },
+	{ "token",		1, kw_token },
+};
+
+static int
+kw_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct keyword *)elem)->name);
+}
+
+static void
+parse_line(const struct conf_line *l, void *arg)
+{
+	struct parse_state *ps = arg;
+	const struct keyword *kw;
+
+	kw = bsearch(l->argv[0], keywords, sizeof(keywords) / sizeof(keywords[0]),
+	    sizeof(keywords[0]), kw_cmp);
+	if (kw == NULL) {
+		conf_error(ps->errs, l, "unknown keyword \"%s\"", l->argv[0]);
+		return;
+	}
+	if (l->argc - 1 != kw->nargs) {
+		conf_error(ps->errs, l, "%s takes %d argument%s, got %d", kw->name, kw->nargs,
+		    kw->nargs == 1 ? "" : "s", l->argc - 1);
+		return;
+	}
+	kw->fn(ps, l);
+}
+
+void
+monitor_conf_init(struct monitor_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->listen_host, sizeof(c->listen_host), "127.0.0.1");
+	c->listen_port = 8080;
+	c->store_path = xstrdup("/var/lib/tandem");
+	c->max_headers = 8 << 10;
+	c->max_body = 64 << 10;
+	c->http_timeout_ms = 10000;
+	c->growth_window_ms = 15 * 60000;
+	c->growth_floor = 10;
+	c->stuck_factor = 3;
+	c->stuck_min_ms = 10000;
+	c->stuck_idle_ms = 3600000;
+	c->silent_after_ms = 60000;
+	c->refresh_interval_ms = 1000;
+}
+
+int
+monitor_conf_parse(struct monitor_conf *c, char *text, const char *name,
+    struct conf_errors *errs)
+{
+	struct parse_state ps = { c, errs };
+
+	conf_parse_text(text, name, errs, parse_line, &ps);
+	return errs->n == 0 ? 0 : -1;
+}
+
+int
+monitor_conf_load(struct monitor_conf *c, const char *path, struct conf_errors *errs)
+{
+	struct conf_line whole = { .file = path, .lineno = 0 };
+	char err[256], *text;
+	int rc;
+
+	if ((text = conf_read_file(path, err, sizeof(err))) == NULL) {
+		conf_error(errs, &whole, "%s", err);
+		return -1;
+	}
+	rc = monitor_conf_parse(c, text, path, errs);
+	xfree(text);
+	return rc;
+}
+
+static void
+print_quoted(FILE *f, const char *kw, const char *v)
+{
+	fprintf(f, "%s \"", kw);
+	for (; *v != '\0'; v++) {
+		if (*v == '"' || *v == '\\')
+			fputc('\\', f);
+		fputc(*v, f);
+	}
+	fputs("\"\n", f);
+}
+
+void
+monitor_conf_print(const struct monitor_conf *c, FILE *f)
+{
+	char buf[64];
+
+	fprintf(f, strchr(c->listen_host, ':') ? "listen [%s]:%u\n" : "listen %s:%u\n",
+	    c->listen_host, c->listen_port);
+	print_quoted(f, "store", c->store_path);
+	if (c->stats_file)
+		print_quoted(f, "stats_file", c->stats_file);
+	if (c->control_socket)
+		print_quoted(f, "control_socket", c->control_socket);
+	if (c->token)
+		fputs("token \"********\"\n", f);
+	conf_fmt_size(buf, sizeof(buf), c->max_headers);
+	fprintf(f, "max_headers %s\n", buf);
+	conf_fmt_size(buf, sizeof(buf), c->max_body);
+	fprintf(f, "max_body %s\n", buf);
+	conf_fmt_duration(buf, sizeof(buf), c->http_timeout_ms);
+	fprintf(f, "http_timeout %s\n", buf);
+	conf_fmt_duration(buf, sizeof(buf), c->growth_window_ms);
+	fprintf(f, "growth_window %s\n", buf);
+	fprintf(f, "growth_floor %" PRIu64 "\n", c->growth_floor);
+	fprintf(f, "stuck_factor %" PRIu64 "\n", c->stuck_factor);
+	conf_fmt_duration(buf, sizeof(buf), c->stuck_min_ms);
+	fprintf(f, "stuck_min %s\n", buf);
+	conf_fmt_duration(buf, sizeof(buf), c->stuck_idle_ms);
+	fprintf(f, "stuck_idle %s\n", buf);
+	conf_fmt_duration(buf, sizeof(buf), c->silent_after_ms);
+	fprintf(f, "silent_after %s\n", buf);
+	conf_fmt_duration(buf, sizeof(buf), c->refresh_interval_ms);
+	fprintf(f, "refresh_interval %s\n", buf);
+}
+
+void
+monitor_conf_free(struct monitor_conf *c)
+{
+	XFREE(c->store_path);
+	XFREE(c->stats_file);
+	XFREE(c->control_socket);
+	XFREE(c->token);
+}
