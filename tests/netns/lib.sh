@@ -169,7 +169,7 @@ write_configs() {
 			echo "ha yes"
 			echo "repl_listen ${IP[$h]}:$REPL_PORT"
 			echo "ack_mode replicated"
-			echo "repl_timeout 2s"
+			echo "repl_timeout ${REPL_TIMEOUT:-2s}"
 		fi
 		for line in "${COLL_EXTRA[@]:-}"; do [ -n "$line" ] && echo "$line"; done
 	} > "$T/$h/collectord.conf"
@@ -257,7 +257,8 @@ client_reaches() { nsx c "$PROBE" first "$VIP:$COLL_PORT" "${1:-1000}" >/dev/nul
 
 # start_load SECONDS RATE: simulated apps from the client against the service IP.
 start_load() {
-	nsx c "$AGENT" simulate -c "$VIP:$COLL_PORT" -n "${LOAD_APPS:-20}" -r "$2" -d "$1" -b 16 \
+	# Not through nsx (a function: & would fork a subshell and $! would not be the agent).
+	ip netns exec "${NS[c]}" "$AGENT" simulate -c "$VIP:$COLL_PORT" -n "${LOAD_APPS:-20}" -r "$2" -d "$1" -b 16 \
 	    --timeout "${LOAD_TIMEOUT:-40}" > "$T/sim.out" 2>&1 &
 	SIM_PID=$!
 	PIDS+=("$SIM_PID")
