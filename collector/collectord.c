@@ -15,8 +15,10 @@
 #include "collector/collector_conf.h"
 #include "collector/conn.h"
 #include "collector/derive.h"
+#include "collector/control.h"
 #include "collector/ingest.h"
 #include "collector/listener.h"
+#include "collector/repl.h"
 #include "collector/stats.h"
 #include "collector/store.h"
 #include "common/log.h"
@@ -92,6 +94,31 @@ grace_cb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopexit(c->base, NULL);
 }
 
+/*
+ * Shutdown, step two: once the standby has applied what was committed (acks held for it are
+ * then sent) or the grace period is half over, send the last frames and close.
+ */
+static void
+shutdown_close_cb(evutil_socket_t fd, short what, void *arg)
+{
+	static struct event *poll_ev;
+	static int polls;
+	struct collector *c = arg;
+	struct timeval tv = { 0, 5000 };
+
+	if (ingest_held(c->ingest) > 0 && repl_master_connected(c) &&
+	    ++polls * 5 < (int)(c->conf->shutdown_grace_ms / 2)) {
+		if (poll_ev == NULL && (poll_ev = evtimer_new(c->base, shutdown_close_cb, c)) == NULL)
+			goto close;
+		evtimer_add(poll_ev, &tv);
+		return;
+	}
+close:
+	conn_close_all(c);
+	if (c->nconns == 0)
+		event_base_loopexit(c->base, NULL);
+}
+
 static void
 shutdown_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -108,17 +135,13 @@ shutdown_cb(evutil_socket_t sig, short what, void *arg)
 	conn_stop_reading_all(c);
 	if (ingest_commit(c->ingest) == -1)
 		log_warnx("shutdown: the last commit failed; agents will resend");
-	conn_close_all(c);
-	if (c->nconns == 0) {
-		event_base_loopexit(c->base, NULL);
-		return;
-	}
 	tv.tv_sec = (long)(c->conf->shutdown_grace_ms / 1000);
 	tv.tv_usec = (long)(c->conf->shutdown_grace_ms % 1000) * 1000;
 	if ((grace = evtimer_new(c->base, grace_cb, c)) == NULL)
 		event_base_loopexit(c->base, NULL);
 	else
 		evtimer_add(grace, &tv);
+	shutdown_close_cb(-1, 0, c);
 }
 
 int
@@ -189,6 +212,16 @@ main(int argc, char *argv[])
 		fatalx("ingest: out of memory");
 	if (derive_attach(c, conf.store_path, err, sizeof(err)) == -1)
 		fatalx("derive: %s", err);
+	c->role = conf.ha ? ROLE_NONE : ROLE_SINGLE;
+	c->term = 0;
+	if (conf.repl_enabled) {
+		if (repl_master_start(c, err, sizeof(err)) == -1)
+			fatalx("%s", err);
+		if (c->role == ROLE_SINGLE)
+			repl_master_activate(c, 0);
+	}
+	if (control_start(c, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (listener_start(c, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (conf.token == NULL && conf.n_agent_tokens == 0)
@@ -212,8 +245,9 @@ main(int argc, char *argv[])
 		    event_add(statsf_ev, &tv) == -1)
 			fatalx("stats timer");
 	}
-	log_info("node %s: store %s, map %" PRIu64 " MiB, ready", conf.node_name,
-	    conf.store_path, conf.map_size >> 20);
+	log_info("node %s: store %s, map %" PRIu64 " MiB, position %" PRIu64 ", role %s, ready",
+	    conf.node_name, conf.store_path, conf.map_size >> 20, store_pos(c->store),
+	    collector_role_name(c->role));
 	event_base_dispatch(c->base);
 
 	/* Teardown in reverse order. */
@@ -230,6 +264,9 @@ main(int argc, char *argv[])
 	event_free(sigterm);
 	event_free(sigint);
 	conn_free_all(c);
+	control_stop();
+	repl_standby_stop(c);
+	repl_master_stop(c);
 	listener_free();
 	ingest_free(c->ingest);
 	store_close(c->store);
