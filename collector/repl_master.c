@@ -19,6 +19,7 @@
 #include "collector/collector_conf.h"
 #include "collector/ingest.h"
 #include "collector/repl.h"
+#include "collector/stats.h"
 #include "collector/store.h"
 #include "common/frame.h"
 #include "common/log.h"
@@ -85,8 +86,10 @@ set_protected(struct repl_master *m, int on, const char *why)
 		return;
 	if (on && !m->protected)
 		log_info("replication: protected (%s): acks wait for the standby", why);
-	else if (!on && m->protected)
+	else if (!on && m->protected) {
 		log_warnx("replication: UNPROTECTED (%s): acking without the standby", why);
+		stats.repl_unprotected++;
+	}
 	m->protected = on;
 	ingest_set_gate(m->c->ingest, on);
 }
@@ -220,6 +223,7 @@ snap_start(struct repl_master *m, int diverged)
 	store_put_be64(hdr + 1, store_pos(m->c->store));
 	repl_send(bufferevent_get_output(m->bev), REPL_SNAP, hdr, sizeof(hdr));
 	m->state = SESS_SNAPSHOT;
+	stats.repl_snapshots++;
 	log_info("replication: sending a snapshot at position %llu to %s (%s)",
 	    (unsigned long long)store_pos(m->c->store), m->peer,
 	    diverged ? "its history diverged" : "it is new or too far behind");

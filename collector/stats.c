@@ -34,6 +34,8 @@ stats_print(FILE *out)
 	P(pruned_blocks);
 	P(read_pauses);
 	P(repl_applied);
+	P(repl_unprotected);
+	P(repl_snapshots);
 	P(stores_set_aside);
 	for (i = 1; i < STATS_ERR_CODES; i++)
 		fprintf(out, "errors_%s %" PRIu64 "\n", msg_error_name(i), stats.errors[i]);

@@ -28,6 +28,8 @@ struct collector_stats {
 	uint64_t	pruned_blocks;
 	uint64_t	read_pauses;		/* reading stopped because replies piled up */
 	uint64_t	repl_applied;		/* records applied as a standby */
+	uint64_t	repl_unprotected;	/* times the active fell back to local acks */
+	uint64_t	repl_snapshots;		/* snapshots sent to a standby */
 	uint64_t	stores_set_aside;	/* stores replaced by a snapshot, kept aside */
 	uint64_t	errors[STATS_ERR_CODES];	/* Error frames sent, by ErrorCode */
 };

@@ -50,4 +50,38 @@ grep -q '^agent rogue' "$T/count.out" && die "an agent with an untrusted certifi
 grep -q '^agent wrongca' "$T/count.out" && die "an agent stored events to an unverified server"
 grep -q '^agent sim-0 ' "$T/count.out" || die "the mutual-TLS agent's events are missing"
 "$TANDEM" verify -s "$T/c/store" || die "verify"
+
+# Replication between two collectors over mutual TLS: each presents a certificate from the CA.
+mkcert node-a "IP:127.0.0.1" || die "node-a certificate"
+mkcert node-b "IP:127.0.0.1" || die "node-b certificate"
+ctl() { "$TANDEM" ctl "$T/$1/ctl.sock" "${@:2}"; }
+json() { sed -E "s/.*\"$2\":([^,}]*).*/\1/" <<<"$1" | tr -d '"'; }
+start_collector ra 0 "ha yes" "repl_listen 127.0.0.1:0" "control_socket \"$T/ra/ctl.sock\"" \
+    "repl_tls_cert \"$T/node-a.crt\"" "repl_tls_key \"$T/node-a.key\"" "repl_tls_ca \"$T/ca.crt\""
+RA_PID=$C_PID RA_PORT=$C_PORT
+start_collector rb 0 "ha yes" "repl_listen 127.0.0.1:0" "control_socket \"$T/rb/ctl.sock\"" \
+    "repl_tls_cert \"$T/node-b.crt\"" "repl_tls_key \"$T/node-b.key\"" "repl_tls_ca \"$T/ca.crt\""
+RB_PID=$C_PID
+# And one with a certificate from another CA: it must not be able to follow.
+start_collector rr 0 "ha yes" "repl_listen 127.0.0.1:0" "control_socket \"$T/rr/ctl.sock\"" \
+    "repl_tls_cert \"$T/rogue.crt\"" "repl_tls_key \"$T/rogue.key\"" "repl_tls_ca \"$T/ca.crt\""
+RR_PID=$C_PID
+RA_REPL=$(json "$(ctl ra status)" repl_port)
+ctl ra role active 1 > /dev/null || die "ra active"
+ctl rb role standby 1 127.0.0.1:$RA_REPL > /dev/null || die "rb standby"
+"$AGENT" simulate -c 127.0.0.1:$RA_PORT -n 5 -r 5000 -d 2 --timeout 10 > "$T/repl.out" 2>&1 ||
+    { cat "$T/repl.out"; die "load on the TLS-replicated pair"; }
+same() { [ "$(json "$(ctl ra status)" log_pos)" = "$(json "$(ctl rb status)" log_pos)" ]; }
+wait_until 20 same || die "the TLS standby did not catch up"
+ctl rr role standby 1 127.0.0.1:$RA_REPL > /dev/null || die "rr standby"
+# The active refuses its handshake: await the rogue's second failed attempt.
+refused() { [ "$(grep -c "following 127.0.0.1:$RA_REPL: " "$T/rr/log")" -ge 2 ]; }
+wait_until 10 refused || die "the untrusted standby was neither served nor refused"
+[ "$(json "$(ctl rr status)" log_pos)" = 0 ] || die "a standby with an untrusted certificate replicated"
+kill -TERM "$RA_PID" "$RB_PID" "$RR_PID"
+wait_until 10 bash -c "! kill -0 $RA_PID 2>/dev/null && ! kill -0 $RB_PID 2>/dev/null" ||
+    die "collectors did not stop"
+[ "$("$TANDEM" digest -s "$T/ra/store")" = "$("$TANDEM" digest -s "$T/rb/store")" ] ||
+    die "the TLS-replicated stores differ"
+say "replication over mutual TLS: digests equal; the untrusted standby got nothing"
 say "PASS"
