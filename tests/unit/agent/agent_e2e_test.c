@@ -158,7 +158,13 @@ test_reconnect_resend(void **state)
 	assert_int_equal(st.enqueued, E2E_EVENTS);
 	assert_int_equal(st.acked, E2E_EVENTS);
 	assert_int_equal(tandem_agent_hist(e.ag)->count, E2E_EVENTS);
-	assert_int_equal(st.renumbered, E2E_EARLY);
+	/*
+	 * Everything enqueued before the first Welcome is renumbered: the 20 early events and
+	 * whatever the producer added before the Welcome arrived (more on a loaded machine).
+	 * The seq checks above prove they all got stored_seq + their place.
+	 */
+	assert_true(st.renumbered >= E2E_EARLY);
+	assert_true(st.renumbered <= E2E_EVENTS);
 	assert_int_equal(st.window_events, 0);
 	assert_int_equal(tandem_agent_unacked(e.ag), 0);
 	assert_int_equal(st.next_seq, E2E_STORED + E2E_EVENTS + 1);
