@@ -102,6 +102,7 @@ KW_DURATION(kw_write_timeout, write_timeout_ms, MIN_TIMEOUT_MS, MAX_TIMEOUT_MS)
 KW_DURATION(kw_retention, retention_ms, MIN_RETENTION_MS, MAX_RETENTION_MS)
 KW_DURATION(kw_retention_interval, retention_interval_ms, 1000, 86400000)
 KW_DURATION(kw_stats_interval, stats_interval_ms, 0, 86400000)
+KW_DURATION(kw_fold_interval, fold_interval_ms, 10, 60000)
 KW_DURATION(kw_shutdown_grace, shutdown_grace_ms, 0, 600000)
 KW_SIZE(kw_map_size, map_size, MIN_MAP_SIZE, MAX_MAP_SIZE)
 KW_SIZE(kw_frame_max, frame_max, FRAME_MAX_MIN, FRAME_MAX_MAX)
@@ -203,6 +204,7 @@ static const struct keyword keywords[] = {
 	{ "commit_max_events",	1, kw_commit_max_events },
 	{ "conn_out_max",	1, kw_conn_out_max },
 	{ "control_socket",	1, kw_control_socket },
+	{ "fold_interval",	1, kw_fold_interval },
 	{ "frame_max",		1, kw_frame_max },
 	{ "ha",			1, kw_ha },
 	{ "hello_timeout",	1, kw_hello_timeout },
@@ -277,6 +279,7 @@ collector_conf_init(struct collector_conf *c)
 	c->commit_max_events = 200000;
 	c->retention_ms = 7ULL * 86400000;
 	c->retention_interval_ms = 60000;
+	c->fold_interval_ms = 1000;
 	c->stats_interval_ms = 0;
 	c->shutdown_grace_ms = 5000;
 	c->repl_timeout_ms = 2000;
@@ -419,6 +422,8 @@ collector_conf_print(const struct collector_conf *c, FILE *f)
 	fprintf(f, "retention %s\n", buf);
 	conf_fmt_duration(buf, sizeof(buf), c->retention_interval_ms);
 	fprintf(f, "retention_interval %s\n", buf);
+	conf_fmt_duration(buf, sizeof(buf), c->fold_interval_ms);
+	fprintf(f, "fold_interval %s\n", buf);
 	conf_fmt_duration(buf, sizeof(buf), c->stats_interval_ms);
 	fprintf(f, "stats_interval %s\n", buf);
 	if (c->stats_file)

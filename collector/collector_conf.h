@@ -48,6 +48,7 @@ struct collector_conf {
 	uint64_t	 retention_ms;		/* raw events older than this are pruned */
 	uint64_t	 retention_interval_ms;
 	uint64_t	 stats_interval_ms;	/* 0: no periodic rate lines */
+	uint64_t	 fold_interval_ms;	/* commit log -> ranges this often */
 	uint64_t	 shutdown_grace_ms;
 	char		*token;			/* default token; NULL: agents need none */
 	struct agent_token *agent_tokens;	/* sorted by agent_id */

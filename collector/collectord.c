@@ -208,6 +208,22 @@ main(int argc, char *argv[])
 		fatalx("decode arena: out of memory");
 	if ((c->store = store_open(conf.store_path, conf.map_size, err, sizeof(err))) == NULL)
 		fatalx("store: %s", err);
+	if (!conf.ha) {
+		/* Blocks left in the commit log by a crash go to their ranges before anything
+		 * reads the ranges. (An HA node folds only once active: as a standby its data
+		 * must stay exactly the active's.) */
+		long n, total = 0;
+
+		while ((n = store_fold(c->store, 100000)) > 0) {
+			total += n;
+			if (store_commit(c->store) == -1)
+				fatalx("store: folding the commit log: %s", store_strerror(c->store));
+		}
+		if (n == -1)
+			fatalx("store: folding the commit log: %s", store_strerror(c->store));
+		if (total > 0)
+			log_info("store: folded %ld blocks left in the commit log", total);
+	}
 	if ((c->ingest = ingest_new(c)) == NULL)
 		fatalx("ingest: out of memory");
 	if (derive_attach(c, conf.store_path, err, sizeof(err)) == -1)

@@ -14,6 +14,7 @@
 #include <event2/listener.h>
 #include <jansson.h>
 
+#include "collector/alarm_store.h"
 #include "collector/collector.h"
 #include "collector/collector_conf.h"
 #include "collector/control.h"
@@ -25,7 +26,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 
-#define CTL_LINE_MAX	1024
+#define CTL_LINE_MAX	(40 * 1024)	/* `alarm put` carries a hex record */
 #define CTL_CLIENTS_MAX	16
 #define DRAIN_WAIT_MS	5000
 #define DRAIN_POLL_MS	5
@@ -125,6 +126,60 @@ drain_cb(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(cl->drain_ev, &tv);
 }
 
+static int
+hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Decodes hex digits in place; the byte count, or -1 on an odd length or a bad digit. */
+static long
+unhex(char *s)
+{
+	size_t n = strlen(s), i;
+	int hi, lo;
+
+	if (n % 2 != 0)
+		return -1;
+	for (i = 0; i < n / 2; i++) {
+		hi = hexval(s[2 * i]);
+		lo = hexval(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		s[i] = (char)(hi << 4 | lo);
+	}
+	return (long)(n / 2);
+}
+
+/* alarm put HEXKEY HEXVALUE | alarm del HEXKEY: monitord's state (collector/alarm_store.h). */
+static void
+handle_alarm(struct ctl_client *cl, int argc, char **argv)
+{
+	char err[200];
+	long klen, vlen = 0;
+	int rc;
+
+	if (!((argc == 4 && strcmp(argv[1], "put") == 0) ||
+	    (argc == 3 && strcmp(argv[1], "del") == 0)))
+		return reply_error(cl, "usage: alarm put HEXKEY HEXVALUE | alarm del HEXKEY");
+	if ((klen = unhex(argv[2])) == -1 || (argc == 4 && (vlen = unhex(argv[3])) == -1))
+		return reply_error(cl, "alarm: key and value must be hex");
+	if (argc == 4)
+		rc = alarm_store_put(cl->c, argv[2], (size_t)klen, argv[3], (size_t)vlen, err,
+		    sizeof(err));
+	else
+		rc = alarm_store_del(cl->c, argv[2], (size_t)klen, err, sizeof(err));
+	if (rc == -1)
+		return reply_error(cl, err);
+	reply(cl, json_pack("{s:b,s:I}", "ok", 1, "log_pos", (json_int_t)store_pos(cl->c->store)));
+}
+
 static void
 handle(struct ctl_client *cl, char *line)
 {
@@ -168,11 +223,13 @@ handle(struct ctl_client *cl, char *line)
 		drain_cb(-1, 0, cl);
 		return;
 	}
+	if (strcmp(argv[0], "alarm") == 0)
+		return handle_alarm(cl, argc, argv);
 	if (strcmp(argv[0], "resume") == 0 && argc == 1) {
 		role_pause(c, 0);
 		return reply(cl, json_pack("{s:b}", "ok", 1));
 	}
-	reply_error(cl, "unknown request (status, role, drain, resume)");
+	reply_error(cl, "unknown request (status, role, drain, resume, alarm)");
 }
 
 static void

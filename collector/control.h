@@ -32,6 +32,10 @@ struct collector;
  *       -> {"ok":true,"log_pos":N,"peer_pos":N}
  *   resume
  *       Undo drain (a refused or failed switchover). -> {"ok":true}
+ *   alarm put HEXKEY HEXVALUE | alarm del HEXKEY
+ *       monitord's alarm state into the `alarms` database, in a transaction of its own,
+ *       durable and replicated when answered (collector/alarm_store.h). Single or active
+ *       only. -> {"ok":true,"log_pos":N}
  *
  * Errors: {"ok":false,"error":"reason"}.
  */

@@ -761,7 +761,7 @@ derive_recover(struct derive *d)
 	MDB_env *env = NULL;
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur = NULL;
-	MDB_dbi agents, events, meta;
+	MDB_dbi agents, events, evlog, meta;
 	MDB_val k, v;
 	struct rneed *need = NULL, *nn;
 	struct rref *refs = NULL, *nr;
@@ -887,6 +887,49 @@ derive_recover(struct derive *d)
 				goto out;
 		}
 	}
+	/* Blocks committed but not folded into their ranges yet are in the commit log. */
+	mdb_cursor_close(cur);
+	cur = NULL;
+	if ((rc = mdb_dbi_open(txn, STORE_DB_EVLOG, 0, &evlog)) == 0 &&
+	    (rc = mdb_cursor_open(txn, evlog, &cur)) == 0) {
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			struct store_evkey ek;
+			struct store_block_it it;
+			const uint8_t *evp;
+			uint64_t delta;
+			size_t evlen;
+
+			if (v.mv_size < STORE_EVKEY_LEN ||
+			    store_evkey_decode(v.mv_data, STORE_EVKEY_LEN, &ek) == -1)
+				continue;
+			for (e = 0; e < nneed && need[e].agent != ek.agent; e++)
+				;
+			if (e == nneed || store_block_open(&it, (const uint8_t *)v.mv_data +
+			    STORE_EVKEY_LEN, v.mv_size - STORE_EVKEY_LEN) == -1)
+				continue;
+			while (store_block_next(&it, &delta, &evp, &evlen) == 1) {
+				uint64_t seq = ek.first_seq + delta;
+
+				if (seq <= need[e].lo || seq > need[e].hi || nrefs == RECOVER_MAX_EVENTS)
+					continue;
+				if (nrefs == caprefs) {
+					caprefs = caprefs ? caprefs * 2 : 4096;
+					if ((nr = xrealloc(refs, caprefs * sizeof(*refs))) == NULL)
+						goto out;
+					refs = nr;
+				}
+				refs[nrefs].agent = ek.agent;
+				refs[nrefs].app = ek.app;
+				refs[nrefs].seq = seq;
+				refs[nrefs].data = evp;
+				refs[nrefs].len = (uint32_t)evlen;
+				nrefs++;
+			}
+		}
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		goto out;
 	/* Per agent in sequence order: contributor seqs rely on it. */
 	qsort(refs, nrefs, sizeof(*refs), rref_cmp);
 	for (i = 0; i < nrefs; i++) {

@@ -19,6 +19,7 @@
 #define AGENT_BUCKETS		16384	/* power of two */
 #define FULL_RETRY_MS		1000	/* after a full map, try writing again this often */
 #define PRUNE_BATCH		20000	/* blocks deleted per tick at most */
+#define FOLD_BATCH		50000	/* blocks folded per tick at most */
 #define BLOCK_HDR_MAX		(1 + 3 + 3)
 
 /* An ack held until the standby has applied the transaction that made it durable. */
@@ -38,6 +39,7 @@ struct ingest {
 	uint64_t		 pending;	/* events in the open transaction */
 	struct event		*commit_ev;	/* end-of-tick commit */
 	struct event		*prune_ev;
+	struct event		*fold_ev;
 	int			 full;		/* the last write failed on a full map */
 	uint64_t		 full_retry_ms;
 	uint8_t			*tb;		/* the tick buffer: events of the open transaction */
@@ -106,6 +108,26 @@ prune_cb(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(ing->prune_ev, &tv);
 }
 
+/* Moves committed blocks from the commit log to their ranges, in bounded slices. */
+static void
+fold_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ingest *ing = arg;
+	struct timeval tv;
+	long n = 0;
+
+	if (collector_accepting(ing->c) && !ing->full) {
+		if ((n = store_fold(ing->c->store, FOLD_BATCH)) > 0)
+			stats.folded_blocks += (uint64_t)n;
+		ingest_commit(ing);
+	}
+	/* A full slice means more is waiting: come back at once, else after the interval. */
+	tv.tv_sec = n == FOLD_BATCH ? 0 : (long)(ing->c->conf->fold_interval_ms / 1000);
+	tv.tv_usec = n == FOLD_BATCH ? 1000 :
+	    (long)(ing->c->conf->fold_interval_ms % 1000) * 1000;
+	evtimer_add(ing->fold_ev, &tv);
+}
+
 struct ingest *
 ingest_new(struct collector *c)
 {
@@ -116,11 +138,13 @@ ingest_new(struct collector *c)
 		return NULL;
 	ing->c = c;
 	if ((ing->commit_ev = event_new(c->base, -1, 0, commit_cb, ing)) == NULL ||
-	    (ing->prune_ev = evtimer_new(c->base, prune_cb, ing)) == NULL) {
+	    (ing->prune_ev = evtimer_new(c->base, prune_cb, ing)) == NULL ||
+	    (ing->fold_ev = evtimer_new(c->base, fold_cb, ing)) == NULL) {
 		ingest_free(ing);
 		return NULL;
 	}
 	evtimer_add(ing->prune_ev, &tv);
+	evtimer_add(ing->fold_ev, &tv);
 	return ing;
 }
 
@@ -171,6 +195,8 @@ ingest_free(struct ingest *ing)
 		event_free(ing->commit_ev);
 	if (ing->prune_ev != NULL)
 		event_free(ing->prune_ev);
+	if (ing->fold_ev != NULL)
+		event_free(ing->fold_ev);
 	xfree(ing);
 }
 

@@ -42,6 +42,11 @@ role_set_active(struct collector *c, uint64_t term, char *err, size_t errlen)
 		c->role = ROLE_ACTIVE;
 		c->paused = 0;
 		repl_master_activate(c, 1);
+		/* Blocks the old active had not folded yet: into their ranges, as records the
+		 * next standby receives like any other. */
+		while (store_fold(c->store, 100000) > 0)
+			if (store_commit(c->store) == -1)
+				break;
 	} else
 		log_info("role: active, new term %llu", (unsigned long long)term);
 	return 0;

@@ -32,6 +32,7 @@ stats_print(FILE *out)
 	P(commit_us_max);
 	P(store_full_refusals);
 	P(pruned_blocks);
+	P(folded_blocks);
 	P(read_pauses);
 	P(repl_applied);
 	P(repl_unprotected);

@@ -26,6 +26,7 @@ struct collector_stats {
 	uint64_t	commit_us_max;
 	uint64_t	store_full_refusals;
 	uint64_t	pruned_blocks;
+	uint64_t	folded_blocks;		/* moved from the commit log to their ranges */
 	uint64_t	read_pauses;		/* reading stopped because replies piled up */
 	uint64_t	repl_applied;		/* records applied as a standby */
 	uint64_t	repl_unprotected;	/* times the active fell back to local acks */

@@ -27,8 +27,9 @@ int	store_agent_get(struct store *, uint32_t agent, struct store_agent_rec * /* 
 /* Writes an agent record in the tick's transaction. 0 or -1. */
 int	store_agent_put(struct store *, uint32_t agent, const struct store_agent_rec *);
 /*
- * Reserves len bytes for an events block under key k in the tick's transaction and returns
- * where to write them (valid until the next store call), or NULL on error (see store_error).
+ * Reserves len bytes for an events block with key k, appended to the commit log in the tick's
+ * transaction (store_fold moves it under k later), and returns where to write them (valid
+ * until the next store call), or NULL on error (see store_error).
  */
 void	*store_block_reserve(struct store *, const struct store_evkey *k, size_t len);
 
@@ -45,6 +46,14 @@ int	store_put(struct store *, unsigned int dbi, const void *key, size_t klen,
 int	store_get(struct store *, unsigned int dbi, const void *key, size_t klen, void *val,
 	    size_t *len /* IN: room, OUT: stored length */);
 int	store_del(struct store *, unsigned int dbi, const void *key, size_t klen);
+
+/*
+ * Moves up to max_blocks blocks, oldest first, from the commit log (evlog) into their
+ * app|kind ranges (events), in the tick's transaction. The number moved, or -1.
+ */
+long	store_fold(struct store *, size_t max_blocks);
+/* Blocks the fold found already stored under their key (kept the first; never expected). */
+uint64_t store_fold_dups(const struct store *);
 
 /* 1 while a write transaction is open. */
 int	store_dirty(const struct store *);

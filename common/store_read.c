@@ -9,7 +9,7 @@
 
 struct store_reader {
 	MDB_env		*env;
-	MDB_dbi		 names, ids, agents, events;
+	MDB_dbi		 names, ids, agents, events, evlog;
 	char		 err[160];
 };
 
@@ -42,7 +42,8 @@ store_reader_open(const char *path, char *err, size_t errlen)
 	    (rc = mdb_dbi_open(txn, STORE_DB_NAMES, 0, &r->names)) != 0 ||
 	    (rc = mdb_dbi_open(txn, STORE_DB_IDS, 0, &r->ids)) != 0 ||
 	    (rc = mdb_dbi_open(txn, STORE_DB_AGENTS, 0, &r->agents)) != 0 ||
-	    (rc = mdb_dbi_open(txn, STORE_DB_EVENTS, 0, &r->events)) != 0) {
+	    (rc = mdb_dbi_open(txn, STORE_DB_EVENTS, 0, &r->events)) != 0 ||
+	    (rc = mdb_dbi_open(txn, STORE_DB_EVLOG, 0, &r->evlog)) != 0) {
 		snprintf(err, errlen, "store %s: %s (not a Tandem store?)", path,
 		    mdb_strerror(rc));
 		goto fail;
@@ -220,6 +221,44 @@ scan_range(MDB_cursor *c, uint32_t app, uint8_t kind, uint64_t from_ms, uint64_t
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* Blocks still in the commit log (not folded yet), filtered the same way. */
+static int
+scan_evlog(MDB_txn *txn, MDB_dbi evlog, uint32_t app, uint8_t kind, uint64_t from_ms,
+    uint64_t to_ms, store_event_cb cb, void *arg, int *stop)
+{
+	struct store_evkey key;
+	MDB_cursor *c;
+	MDB_val k, v, body;
+	int rc, r;
+
+	if ((rc = mdb_cursor_open(txn, evlog, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (v.mv_size < STORE_EVKEY_LEN ||
+		    store_evkey_decode(v.mv_data, STORE_EVKEY_LEN, &key) == -1) {
+			rc = -1;
+			break;
+		}
+		if ((app != 0 && key.app != app) || (kind != 0 && key.kind != kind) ||
+		    key.t0 > to_ms || key.t0 + STORE_BLOCK_SPAN_MS < from_ms)
+			continue;
+		body.mv_data = (uint8_t *)v.mv_data + STORE_EVKEY_LEN;
+		body.mv_size = v.mv_size - STORE_EVKEY_LEN;
+		if ((r = emit_block(&key, &body, cb, arg)) == -1) {
+			rc = -1;
+			break;
+		}
+		if (r == 1) {
+			*stop = 1;
+			rc = 0;
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 int
 store_reader_events(struct store_reader *r, uint32_t app, uint8_t kind, uint64_t from_ms,
     uint64_t to_ms, store_event_cb cb, void *arg)
@@ -241,6 +280,8 @@ store_reader_events(struct store_reader *r, uint32_t app, uint8_t kind, uint64_t
 	else
 		for (k = 1; k < STORE_KINDS_MAX && rc == 0 && !stop; k++)
 			rc = scan_range(c, app, (uint8_t)k, from_ms, to_ms, cb, arg, &stop);
+	if (rc == 0 && !stop)
+		rc = scan_evlog(txn, r->evlog, app, kind, from_ms, to_ms, cb, arg, &stop);
 	mdb_cursor_close(c);
 	mdb_txn_abort(txn);
 	if (rc == -1) {

@@ -43,7 +43,8 @@ typedef int (*store_event_cb)(const struct store_event *, void *arg);
 
 /*
  * Events of app (0: every app) and kind (0: every kind) in blocks that may hold times in
- * [from_ms, to_ms], in key order: per app and kind, block time order. Events inside a block
+ * [from_ms, to_ms]: first the folded ranges in key order (per app and kind, block time
+ * order), then the blocks still in the commit log, in commit order. Events inside a block
  * are in sequence order; callers that need exact bounds filter on the event's own time.
  */
 int	store_reader_events(struct store_reader *, uint32_t app, uint8_t kind, uint64_t from_ms,

@@ -14,11 +14,18 @@
  *   ids      ns(1) | id(4) -> name bytes          the reverse
  *   agents   agent(4) -> struct store_agent_rec   highest stored seq and counters per agent
  *   events   app(4) | kind(1) | t0(8) | agent(4) | first_seq(8) -> block
+ *   evlog    pos(8) | n(4) -> key of the block in events (25 bytes) | block
  *
  * An events block holds events of one kind from one agent that arrived in one group commit,
  * in sequence order, whose times all lie in [t0, t0 + STORE_BLOCK_SPAN_MS]. So one
  * application's events of one kind are read in time order by scanning the app|kind range from
  * t0 - STORE_BLOCK_SPAN_MS, without touching any other application or kind.
+ *
+ * Commits do not write into events directly: an app|kind range per application and kind
+ * means a page rewritten per range per commit. A commit appends its blocks to evlog instead
+ * (MDB_APPEND, key = the commit's log position and a counter: full pages, a few written per
+ * commit), and a fold moves them into events every fold interval (and at start-up). Readers
+ * of events alone see data as of the last fold; common/store_read includes evlog.
  *
  * Block value:  version(1)=1 | varint count | varint (max_time - t0)
  *               then count times: varint (seq - first_seq) | varint len | Event protobuf bytes
@@ -31,6 +38,8 @@
 #define STORE_DB_IDS		"ids"
 #define STORE_DB_AGENTS		"agents"
 #define STORE_DB_EVENTS		"events"
+#define STORE_DB_EVLOG		"evlog"
+#define STORE_EVLOG_KEY_LEN	12
 
 #define STORE_BLOCK_VERSION	1
 #define STORE_BLOCK_SPAN_MS	60000	/* a block never spans more time than this */

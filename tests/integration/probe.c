@@ -370,12 +370,11 @@ scenario_many(int n)
 	getrlimit(RLIMIT_NOFILE, &rl);
 	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
+	/* Each says Hello as soon as it is connected; all stay open until every reply is read. */
 	for (i = 0; i < n; i++) {
 		if ((fds[i] = dial()) == -1)
 			break;
 		opened++;
-	}
-	for (i = 0; i < opened; i++) {
 		snprintf(name, sizeof(name), "probe-many-%d", i);
 		hello(fds[i], name, token, 1, NULL);
 	}

@@ -513,6 +513,11 @@ test_blocks_key_order(void **state)
 	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++)
 		assert_int_equal(put_block(f->s, &w[i].k, w[i].n, 5 + i, 3), 0);
 	assert_int_equal(store_commit(f->s), 0);
+	/* Committed blocks wait in the commit log; the fold puts them in key order. */
+	assert_int_equal(store_fold(f->s, 1000), (long)(sizeof(w) / sizeof(w[0])));
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(store_fold(f->s, 1000), 0);
+	store_abort(f->s);
 	read_events(f, 0, 0, sn);
 	assert_int_equal(sn->n, sizeof(want) / sizeof(want[0]));
 	for (i = 0; i < sn->n; i++) {
@@ -578,20 +583,25 @@ test_block_duplicate(void **state)
 	assert_int_equal(put_block(f->s, &k, 2, 8, 0), 0);
 	if (!row->same_txn)
 		assert_int_equal(store_commit(f->s), 0);
-	assert_null(store_block_reserve(f->s, &k, 30));
-	assert_int_equal(store_error(f->s), MDB_KEYEXIST);
-	assert_int_equal(store_full(f->s), 0);
-	/* The failed write took the transaction with it. */
-	assert_int_equal(store_dirty(f->s), 0);
+	/*
+	 * Appending to the commit log cannot see a duplicate key; the fold can. Ingest's
+	 * sequence numbers never produce one, so the fold keeps the first block, counts the
+	 * second and goes on (a wedged fold would stop every later block).
+	 */
+	assert_int_equal(put_block(f->s, &k, 1, 8, 0), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(store_fold(f->s, 1000), 3);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(store_fold_dups(f->s), 1);
 	read_events(f, 0, 0, sn);
-	assert_int_equal(sn->n, row->same_txn ? 1 : 3);
+	assert_int_equal(sn->n, 3);
 	/* The writer goes on: a new key commits. */
 	k.first_seq = 3000;
 	assert_int_equal(put_block(f->s, &k, 1, 8, 0), 0);
 	assert_int_equal(store_commit(f->s), 0);
 	assert_int_equal(store_error(f->s), 0);
 	read_events(f, 0, 0, sn);
-	assert_int_equal(sn->n, row->same_txn ? 2 : 4);
+	assert_int_equal(sn->n, 4);
 	free(sn);
 	fx_close(f);
 }

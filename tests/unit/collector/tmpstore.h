@@ -56,55 +56,79 @@ typedef int (*raw_event_cb)(const struct raw_block *, uint64_t seq, const uint8_
 		    size_t len, void *arg);
 
 /*
- * Calls cb for every event of every block in key order; blocks that do not parse fail the
+ * Calls cb for every event of every block, the folded ranges in key order then the commit
+ * log in commit order; blocks that do not parse fail the
  * scan. The caller must have closed its own writer environment on dir first (LMDB forbids
  * opening one environment twice in a process). Returns the number of blocks, or -1.
  */
 static inline long
 raw_scan(const char *dir, raw_event_cb cb, void *arg)
 {
+	static const char *const dbs[] = { STORE_DB_EVENTS, STORE_DB_EVLOG };
 	struct store_block_it it;
 	struct raw_block b;
 	MDB_env *env = NULL;
 	MDB_txn *txn = NULL;
 	MDB_cursor *c = NULL;
 	MDB_dbi dbi;
-	MDB_val k, v;
+	MDB_val k, v, key, body;
 	const uint8_t *ev;
 	uint64_t delta;
-	size_t evlen;
+	size_t evlen, d;
 	long blocks = 0;
-	int rc, more;
+	int rc = MDB_NOTFOUND, more;
 
 	if (mdb_env_create(&env) != 0 || mdb_env_set_maxdbs(env, 16) != 0 ||
 	    mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0640) != 0 ||
-	    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != 0 ||
-	    mdb_dbi_open(txn, STORE_DB_EVENTS, 0, &dbi) != 0 ||
-	    mdb_cursor_open(txn, dbi, &c) != 0) {
+	    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != 0) {
 		blocks = -1;
 		goto out;
 	}
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (store_evkey_decode(k.mv_data, k.mv_size, &b.key) == -1 ||
-		    store_block_open(&it, v.mv_data, v.mv_size) == -1) {
+	/* The folded ranges in key order, then the blocks still in the commit log. */
+	for (d = 0; d < 2; d++) {
+		if (mdb_dbi_open(txn, dbs[d], 0, &dbi) != 0 || mdb_cursor_open(txn, dbi, &c) != 0) {
 			blocks = -1;
 			goto out;
 		}
-		b.vlen = v.mv_size;
-		b.count = it.count;
-		b.span_ms = it.span_ms;
-		blocks++;
-		while ((more = store_block_next(&it, &delta, &ev, &evlen)) == 1)
-			if (cb != NULL && cb(&b, b.key.first_seq + delta, ev, evlen, arg) != 0)
-				break;
-		if (more == -1) {
+		for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+		    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+			key = k;
+			body = v;
+			if (d == 1) {
+				/* evlog: the value starts with the block's events key. */
+				if (v.mv_size < STORE_EVKEY_LEN) {
+					blocks = -1;
+					goto out;
+				}
+				key.mv_data = v.mv_data;
+				key.mv_size = STORE_EVKEY_LEN;
+				body.mv_data = (uint8_t *)v.mv_data + STORE_EVKEY_LEN;
+				body.mv_size = v.mv_size - STORE_EVKEY_LEN;
+			}
+			if (store_evkey_decode(key.mv_data, key.mv_size, &b.key) == -1 ||
+			    store_block_open(&it, body.mv_data, body.mv_size) == -1) {
+				blocks = -1;
+				goto out;
+			}
+			b.vlen = body.mv_size;
+			b.count = it.count;
+			b.span_ms = it.span_ms;
+			blocks++;
+			while ((more = store_block_next(&it, &delta, &ev, &evlen)) == 1)
+				if (cb != NULL && cb(&b, b.key.first_seq + delta, ev, evlen, arg) != 0)
+					break;
+			if (more == -1) {
+				blocks = -1;
+				goto out;
+			}
+		}
+		mdb_cursor_close(c);
+		c = NULL;
+		if (rc != MDB_NOTFOUND) {
 			blocks = -1;
 			goto out;
 		}
 	}
-	if (rc != MDB_NOTFOUND)
-		blocks = -1;
 out:
 	if (c != NULL)
 		mdb_cursor_close(c);
