@@ -117,9 +117,15 @@ fold_cb(evutil_socket_t fd, short what, void *arg)
 	long n = 0;
 
 	if (collector_accepting(ing->c) && !ing->full) {
+		uint64_t t0 = mono_us(), dt;
+
 		if ((n = store_fold(ing->c->store, FOLD_BATCH)) > 0)
 			stats.folded_blocks += (uint64_t)n;
 		ingest_commit(ing);
+		dt = mono_us() - t0;
+		stats.fold_us_total += dt;
+		if (dt > stats.fold_us_max)
+			stats.fold_us_max = dt;
 	}
 	/* A full slice means more is waiting: come back at once, else after the interval. */
 	tv.tv_sec = n == FOLD_BATCH ? 0 : (long)(ing->c->conf->fold_interval_ms / 1000);

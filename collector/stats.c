@@ -33,6 +33,8 @@ stats_print(FILE *out)
 	P(store_full_refusals);
 	P(pruned_blocks);
 	P(folded_blocks);
+	P(fold_us_total);
+	P(fold_us_max);
 	P(read_pauses);
 	P(repl_applied);
 	P(repl_unprotected);

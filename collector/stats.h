@@ -27,6 +27,8 @@ struct collector_stats {
 	uint64_t	store_full_refusals;
 	uint64_t	pruned_blocks;
 	uint64_t	folded_blocks;		/* moved from the commit log to their ranges */
+	uint64_t	fold_us_total;		/* time in folds (with their commits) */
+	uint64_t	fold_us_max;
 	uint64_t	read_pauses;		/* reading stopped because replies piled up */
 	uint64_t	repl_applied;		/* records applied as a standby */
 	uint64_t	repl_unprotected;	/* times the active fell back to local acks */

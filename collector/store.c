@@ -9,6 +9,7 @@
 #include "collector/store.h"
 #include "common/log.h"
 #include "common/repl_rec.h"
+#include "common/wire.h"
 #include "common/xalloc.h"
 
 #define STORE_MAX_DBS	24
@@ -483,45 +484,231 @@ store_block_reserve(struct store *s, const struct store_evkey *key, size_t len)
 	return p + STORE_EVKEY_LEN;
 }
 
+/*
+ * The fold. Every block of the commit log is read once, in commit order; each
+ * (app, kind, agent)'s events are merged into blocks as full as the bounds allow (size and
+ * time span) and written to events; then the log is emptied with one mdb_drop. Merging
+ * keeps the number of entries (and their per-entry cost on disk) low; the drop frees the
+ * log's pages without a delete per entry.
+ */
+struct fold_group {
+	uint32_t	 app, agent;
+	uint8_t		 kind;
+	uint8_t		*buf;		/* entries of the open output block, no header */
+	size_t		 len;
+	uint64_t	 count, first_seq, last_seq;
+	int64_t		 tmin, tmax;
+};
+
+struct fold {
+	struct fold_group *g;
+	uint32_t	*slot;		/* open addressing: 1 + index into g, 0 empty */
+	size_t		 n, cap, nslots;
+};
+
+static struct fold_group *
+fold_find(struct fold *f, uint32_t app, uint8_t kind, uint32_t agent)
+{
+	uint32_t h = (agent * 2654435761u) ^ (app * 40503u) ^ kind, i;
+	struct fold_group *g;
+
+	if (f->n * 2 >= f->nslots) {
+		size_t ns = f->nslots ? f->nslots * 2 : 4096, j;
+		uint32_t *slot = xcalloc(ns, sizeof(*slot));
+
+		if (slot == NULL)
+			return NULL;
+		for (j = 0; j < f->n; j++) {
+			uint32_t hh = (f->g[j].agent * 2654435761u) ^ (f->g[j].app * 40503u) ^
+			    f->g[j].kind;
+
+			for (i = hh & (ns - 1); slot[i] != 0; i = (i + 1) & (ns - 1))
+				;
+			slot[i] = (uint32_t)j + 1;
+		}
+		xfree(f->slot);
+		f->slot = slot;
+		f->nslots = ns;
+	}
+	for (i = h & (f->nslots - 1); f->slot[i] != 0; i = (i + 1) & (f->nslots - 1)) {
+		g = &f->g[f->slot[i] - 1];
+		if (g->agent == agent && g->app == app && g->kind == kind)
+			return g;
+	}
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 1024;
+		struct fold_group *ng = xrealloc(f->g, cap * sizeof(*ng));
+
+		if (ng == NULL)
+			return NULL;
+		f->g = ng;
+		f->cap = cap;
+	}
+	g = &f->g[f->n];
+	memset(g, 0, sizeof(*g));
+	g->app = app;
+	g->agent = agent;
+	g->kind = kind;
+	if ((g->buf = xmalloc(STORE_BLOCK_MAX + 32)) == NULL)
+		return NULL;
+	f->slot[i] = (uint32_t)++f->n;
+	return g;
+}
+
+/* Writes a group's open block to events. 0 or an LMDB error. */
+static int
+fold_flush(struct store *s, struct fold_group *g)
+{
+	uint8_t kb[STORE_EVKEY_LEN], *p;
+	struct store_evkey key;
+	MDB_val k, v;
+	size_t hl;
+	int rc;
+
+	if (g->count == 0)
+		return 0;
+	key.app = g->app;
+	key.kind = g->kind;
+	key.t0 = (uint64_t)g->tmin;
+	key.agent = g->agent;
+	key.first_seq = g->first_seq;
+	store_evkey_encode(kb, &key);
+	k.mv_data = kb;
+	k.mv_size = sizeof(kb);
+	hl = 1 + wire_varint_size(g->count) + wire_varint_size((uint64_t)(g->tmax - g->tmin));
+	v.mv_data = NULL;
+	v.mv_size = hl + g->len;
+	rc = mdb_put(s->txn, s->events, &k, &v, MDB_RESERVE | MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST) {
+		/* Ingest's sequence numbers make this impossible: a bug, kept visible. */
+		if (s->fold_dups++ == 0)
+			log_warnx("store: fold: a block key already stored; kept the first");
+		g->count = 0;
+		g->len = 0;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	p = v.mv_data;
+	*p++ = STORE_BLOCK_VERSION;
+	p += wire_put_varint(p, g->count);
+	p += wire_put_varint(p, (uint64_t)(g->tmax - g->tmin));
+	memcpy(p, g->buf, g->len);
+	cap_put(s, s->events, &k, &v);
+	g->count = 0;
+	g->len = 0;
+	return 0;
+}
+
+/* Adds one event to its group, flushing the open block first when the event does not fit. */
+static int
+fold_add(struct store *s, struct fold_group *g, uint64_t seq, int64_t tlo, int64_t thi,
+    const uint8_t *ev, size_t evlen)
+{
+	size_t cost;
+	int rc;
+
+	if (g->count > 0) {
+		int64_t lo = tlo < g->tmin ? tlo : g->tmin, hi = thi > g->tmax ? thi : g->tmax;
+
+		cost = wire_varint_size(seq - g->first_seq) + wire_varint_size(evlen) + evlen;
+		/* A block's sequence numbers only increase; anything else starts a new one
+		 * (and a repeated one then meets its twin's key: counted, never stored twice). */
+		if (g->len + cost + 7 > STORE_BLOCK_MAX || hi - lo > STORE_BLOCK_SPAN_MS ||
+		    seq <= g->last_seq) {
+			if ((rc = fold_flush(s, g)) != 0)
+				return rc;
+		}
+	}
+	if (g->count == 0) {
+		g->first_seq = seq;
+		g->tmin = tlo;
+		g->tmax = thi;
+	}
+	cost = wire_varint_size(seq - g->first_seq) + wire_varint_size(evlen) + evlen;
+	if (g->len + cost > STORE_BLOCK_MAX + 32) {
+		/* One event larger than a block: it gets a block of its own. */
+		uint8_t *nb = xrealloc(g->buf, g->len + cost);
+
+		if (nb == NULL)
+			return ENOMEM;
+		g->buf = nb;
+	}
+	g->len += wire_put_varint(g->buf + g->len, seq - g->first_seq);
+	g->len += wire_put_varint(g->buf + g->len, evlen);
+	memcpy(g->buf + g->len, ev, evlen);
+	g->len += evlen;
+	g->count++;
+	g->last_seq = seq;
+	if (tlo < g->tmin)
+		g->tmin = tlo;
+	if (thi > g->tmax)
+		g->tmax = thi;
+	if (g->len + 7 >= STORE_BLOCK_MAX || evlen + 16 > STORE_BLOCK_MAX)
+		return fold_flush(s, g);
+	return 0;
+}
+
 long
 store_fold(struct store *s, size_t max_blocks)
 {
+	struct fold f = { 0 };
+	struct store_evkey key;
+	struct store_block_it it;
 	MDB_cursor *c;
-	MDB_val k, v, ek, ev;
+	MDB_val k, v;
+	const uint8_t *ev;
+	uint64_t delta;
+	size_t evlen, i;
 	long moved = 0;
-	int rc;
+	int rc, more;
 
+	(void)max_blocks;
 	if (store_begin(s) == -1)
 		return -1;
 	if ((rc = mdb_cursor_open(s->txn, s->evlog, &c)) != 0)
 		return store_fail(s, rc, "cursor");
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && (size_t)moved < max_blocks;
-	    rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) {
-		if (v.mv_size < STORE_EVKEY_LEN) {
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		struct fold_group *g;
+
+		if (v.mv_size < STORE_EVKEY_LEN ||
+		    store_evkey_decode(v.mv_data, STORE_EVKEY_LEN, &key) == -1 ||
+		    store_block_open(&it, (const uint8_t *)v.mv_data + STORE_EVKEY_LEN,
+		    v.mv_size - STORE_EVKEY_LEN) == -1) {
 			rc = MDB_CORRUPTED;
 			break;
 		}
-		ek.mv_data = v.mv_data;
-		ek.mv_size = STORE_EVKEY_LEN;
-		ev.mv_data = (uint8_t *)v.mv_data + STORE_EVKEY_LEN;
-		ev.mv_size = v.mv_size - STORE_EVKEY_LEN;
-		/* ev points into evlog's page: copy it into events before deleting the source. */
-		rc = mdb_put(s->txn, s->events, &ek, &ev, MDB_NOOVERWRITE);
-		if (rc == MDB_KEYEXIST) {
-			/* Ingest's sequence numbers make this impossible: a bug, kept visible. */
-			if (s->fold_dups++ == 0)
-				log_warnx("store: fold: a block key already stored; kept the first");
-		} else if (rc != 0)
+		if ((g = fold_find(&f, key.app, key.kind, key.agent)) == NULL) {
+			rc = ENOMEM;
 			break;
-		else
-			cap_put(s, s->events, &ek, &ev);
-		cap_del(s, s->evlog, &k);
-		if ((rc = mdb_cursor_del(c, 0)) != 0)
+		}
+		/* The source block's bounds are exact for the events it holds. */
+		while ((more = store_block_next(&it, &delta, &ev, &evlen)) == 1)
+			if ((rc = fold_add(s, g, key.first_seq + delta, (int64_t)key.t0,
+			    (int64_t)(key.t0 + it.span_ms), ev, evlen)) != 0)
+				break;
+		if (more == -1)
+			rc = MDB_CORRUPTED;
+		if (rc != 0 && rc != MDB_NOTFOUND)
 			break;
 		moved++;
 	}
 	mdb_cursor_close(c);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	if (rc == 0 || rc == MDB_NOTFOUND)
+		for (i = 0, rc = 0; i < f.n && rc == 0; i++)
+			rc = fold_flush(s, &f.g[i]);
+	if (rc == 0 && moved > 0) {
+		if ((rc = mdb_drop(s->txn, s->evlog, 0)) == 0 && s->capturing) {
+			cap_settle(s);
+			repl_buf_clear(&s->cap, STORE_DB_EVLOG);
+		}
+	}
+	for (i = 0; i < f.n; i++)
+		xfree(f.g[i].buf);
+	xfree(f.g);
+	xfree(f.slot);
+	if (rc != 0)
 		return store_write_fail(s, rc, "fold");
 	return moved;
 }
@@ -835,7 +1022,9 @@ store_apply(struct store *s, const uint8_t *rec, size_t len, char *err, size_t e
 			break;
 		k.mv_data = (void *)op.key;
 		k.mv_size = op.klen;
-		if (op.type == REPL_OP_PUT) {
+		if (op.type == REPL_OP_CLEAR) {
+			rc = mdb_drop(s->txn, dbi, 0);
+		} else if (op.type == REPL_OP_PUT) {
 			v.mv_data = (void *)op.val;
 			v.mv_size = op.vlen;
 			rc = mdb_put(s->txn, dbi, &k, &v, 0);

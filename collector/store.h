@@ -48,8 +48,10 @@ int	store_get(struct store *, unsigned int dbi, const void *key, size_t klen, vo
 int	store_del(struct store *, unsigned int dbi, const void *key, size_t klen);
 
 /*
- * Moves up to max_blocks blocks, oldest first, from the commit log (evlog) into their
- * app|kind ranges (events), in the tick's transaction. The number moved, or -1.
+ * Moves every block of the commit log (evlog) into the app|kind ranges (events), merging
+ * each agent's consecutive blocks of a kind into full ones, and empties the log, in the
+ * tick's transaction. max_blocks is reserved (the whole log is folded). The number of log
+ * blocks folded, or -1.
  */
 long	store_fold(struct store *, size_t max_blocks);
 /* Blocks the fold found already stored under their key (kept the first; never expected). */

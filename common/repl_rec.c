@@ -91,6 +91,20 @@ repl_buf_del(struct repl_buf *b, const char *db, const void *key, size_t klen)
 }
 
 void
+repl_buf_clear(struct repl_buf *b, const char *db)
+{
+	size_t dl = strlen(db);
+
+	if (reserve(b, 2 + dl) == -1)
+		return;
+	b->p[b->len++] = REPL_OP_CLEAR;
+	b->p[b->len++] = (uint8_t)dl;
+	memcpy(b->p + b->len, db, dl);
+	b->len += dl;
+	b->nops++;
+}
+
+void
 repl_buf_finish(struct repl_buf *b)
 {
 	if (b->len >= REPL_REC_HDR)
@@ -123,11 +137,17 @@ repl_it_next(struct repl_it *it, struct repl_op *op)
 	op->type = (enum repl_op_type)it->p[0];
 	op->dblen = it->p[1];
 	it->p += 2;
-	if ((op->type != REPL_OP_PUT && op->type != REPL_OP_DEL) || op->dblen == 0 ||
-	    op->dblen > REPL_DBNAME_MAX || (size_t)(it->end - it->p) < op->dblen)
+	if ((op->type != REPL_OP_PUT && op->type != REPL_OP_DEL && op->type != REPL_OP_CLEAR) ||
+	    op->dblen == 0 || op->dblen > REPL_DBNAME_MAX || (size_t)(it->end - it->p) < op->dblen)
 		return -1;
 	op->db = (const char *)it->p;
 	it->p += op->dblen;
+	op->key = op->val = NULL;
+	op->klen = op->vlen = 0;
+	if (op->type == REPL_OP_CLEAR) {
+		it->left--;
+		return 1;
+	}
 	if ((n = wire_get_varint(it->p, it->end, &v)) == 0 || v == 0 || v > REPL_KEY_MAX)
 		return -1;
 	it->p += n;

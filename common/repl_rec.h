@@ -12,8 +12,10 @@
  *   pos u64 | term u64 | nops u32            (big-endian; pos is the log position, +1 per
  *                                              committed transaction; term the active's epoch)
  *   nops times:
- *     type u8 (1 put, 2 del) | dblen u8 | db name | varint klen | key
+ *     type u8 (1 put, 2 del, 3 clear) | dblen u8 | db name
+ *     put and del: varint klen | key
  *     put only: varint vlen | value
+ *     (clear empties the whole database: the fold of the commit log)
  *
  * Bounds: db names 1..31 bytes, keys 1..511 bytes (LMDB's limit), values up to
  * REPL_VALUE_MAX, a record up to REPL_REC_MAX.
@@ -27,6 +29,7 @@
 enum repl_op_type {
 	REPL_OP_PUT = 1,
 	REPL_OP_DEL = 2,
+	REPL_OP_CLEAR = 3,
 };
 
 struct repl_buf {
@@ -62,6 +65,7 @@ void	repl_buf_free(struct repl_buf *);
 size_t	repl_buf_put(struct repl_buf *, const char *db, const void *key, size_t klen,
 	    const void *val, size_t vlen);
 void	repl_buf_del(struct repl_buf *, const char *db, const void *key, size_t klen);
+void	repl_buf_clear(struct repl_buf *, const char *db);
 /* Writes nops into the header; the record is buf->p[0..buf->len). */
 void	repl_buf_finish(struct repl_buf *);
 

@@ -488,18 +488,19 @@ test_blocks_key_order(void **state)
 		struct store_evkey	k;
 		size_t			n;
 	} w[] = {
+		/* One block per (app, kind, agent): the fold has nothing to merge. */
 		{ { 2, 1, T_BASE, 1, 100 }, 2 },
 		{ { 1, 3, T_BASE, 1, 50 }, 1 },
 		{ { 1, 1, T_BASE + 5, 1, 10 }, 3 },
 		{ { 1, 1, T_BASE, 2, 7 }, 1 },
-		{ { 1, 1, T_BASE, 1, 20 }, 2 },
-		{ { 1, 1, T_BASE, 1, 1 }, 2 },
+		{ { 1, 1, T_BASE, 3, 20 }, 2 },
+		{ { 1, 1, T_BASE, 4, 1 }, 2 },
 	};
-	/* Expected (app, kind, agent, seq) in reading order. */
+	/* Expected (app, kind, agent, seq) in reading order: app, kind, t0, agent, seq. */
 	static const uint64_t want[][4] = {
-		{ 1, 1, 1, 1 }, { 1, 1, 1, 2 },
-		{ 1, 1, 1, 20 }, { 1, 1, 1, 21 },
 		{ 1, 1, 2, 7 },
+		{ 1, 1, 3, 20 }, { 1, 1, 3, 21 },
+		{ 1, 1, 4, 1 }, { 1, 1, 4, 2 },
 		{ 1, 1, 1, 10 }, { 1, 1, 1, 11 }, { 1, 1, 1, 12 },
 		{ 1, 3, 1, 50 },
 		{ 2, 1, 1, 100 }, { 2, 1, 1, 101 },
@@ -853,7 +854,53 @@ struct plain_row {
 	CMUnitTestFunction	 fn;
 };
 
+/*
+ * The fold merges one agent's consecutive blocks of a kind from many commits into full
+ * blocks, within the size bound, keeping every event once and in sequence order.
+ */
+static void
+test_fold_merges(void **state)
+{
+	struct fx *f = fx_open(MAP_DEFAULT);
+	struct seen *sn = calloc(1, sizeof(*sn));
+	struct store_evkey k;
+	size_t i, commits = 40, per = 3, evlen = 20;
+	long folded, blocks;
+
+	(void)state;
+	assert_non_null(sn);
+	/* 40 commits of 3 events each, one agent and kind: 40 small blocks in the log ... */
+	for (i = 0; i < commits; i++) {
+		k = evkey(7, 2, T_BASE + i, 9, 1 + i * per);
+		assert_int_equal(put_block(f->s, &k, per, evlen, 0), 0);
+		assert_int_equal(store_commit(f->s), 0);
+	}
+	/* ... and another agent's block, which stays apart. */
+	k = evkey(7, 2, T_BASE, 10, 1);
+	assert_int_equal(put_block(f->s, &k, 1, evlen, 0), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	folded = store_fold(f->s, 1000);
+	assert_int_equal(folded, (long)commits + 1);
+	assert_int_equal(store_commit(f->s), 0);
+	/* 120 events of ~22 bytes fit in two blocks of at most STORE_BLOCK_MAX, plus agent 10's. */
+	blocks = count_blocks(f, MAP_DEFAULT);
+	CHECK(blocks >= 2 && blocks <= 3);
+	read_events(f, 7, 2, sn);
+	assert_int_equal(sn->n, commits * per + 1);
+	for (i = 0; i < sn->n; i++) {
+		if (sn->ev[i].agent == 10)
+			continue;
+		assert_int_equal(sn->first_byte[i], sn->ev[i].seq & 0xff);
+	}
+	/* The log is empty after the fold; a second fold finds nothing. */
+	assert_int_equal(store_fold(f->s, 1000), 0);
+	store_abort(f->s);
+	free(sn);
+	fx_close(f);
+}
+
 static const struct plain_row plain_rows[] = {
+	{ "fold merges an agent's small blocks into full ones", test_fold_merges },
 	{ "open creates the directory and environment", test_open_creates },
 	{ "open refuses a bad path and another schema version", test_open_fails },
 	{ "intern: stable ids across commit and reopen, per namespace", test_intern },
