@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CONF_MAX_ARGS	8
+#define CONF_MAX_ARGS	24
 #define CONF_MAX_ERRORS	32
 
 /* One logical line: a keyword and its arguments, with where it came from. */

@@ -76,6 +76,74 @@ KW_DURATION(kw_stuck_min, stuck_min_ms, 100, MAX_WINDOW_MS)
 KW_DURATION(kw_stuck_idle, stuck_idle_ms, 1000, MAX_WINDOW_MS)
 KW_DURATION(kw_silent_after, silent_after_ms, 1000, MAX_WINDOW_MS)
 KW_DURATION(kw_refresh_interval, refresh_interval_ms, 100, 3600000)
+KW_DURATION(kw_alarm_interval, alarm_interval_ms, MIN_ALARM_INTERVAL_MS, MAX_ALARM_INTERVAL_MS)
+KW_DURATION(kw_notify_timeout, notify_timeout_ms, 100, 600000)
+KW_DURATION(kw_notify_backoff, notify_backoff_ms, 10, 3600000)
+KW_COUNT(kw_notify_attempts, notify_attempts, MIN_NOTIFY_ATTEMPTS, MAX_NOTIFY_ATTEMPTS)
+
+/* rule NAME key=value ...: the syntax is alarm_engine's (monitor/alarm_engine.h). */
+static void
+kw_rule(struct parse_state *ps, const struct conf_line *l)
+{
+	struct monitor_conf *c = ps->conf;
+	struct ae_rule r, *nr;
+	int *nl, i;
+	char err[256];
+
+	if (l->argc < 3) {
+		conf_error(ps->errs, l, "usage: rule NAME type=... [key=value ...]");
+		return;
+	}
+	if (ae_rule_parse(&r, l->argv[1], l->argc - 2, l->argv + 2, err, sizeof(err)) == -1) {
+		conf_error(ps->errs, l, "rule: %s", err);
+		return;
+	}
+	for (i = 0; i < c->nrules; i++)
+		if (strcmp(c->rules[i].r.name, r.r.name) == 0) {
+			conf_error(ps->errs, l, "rule %s: defined twice", r.r.name);
+			return;
+		}
+	if (c->nrules == AE_RULES_MAX ||
+	    (nr = xrealloc(c->rules, (size_t)(c->nrules + 1) * sizeof(*nr))) == NULL) {
+		conf_error(ps->errs, l, "rule: at most %d rules", AE_RULES_MAX);
+		return;
+	}
+	c->rules = nr;
+	if ((nl = xrealloc(c->rule_lines, (size_t)(c->nrules + 1) * sizeof(*nl))) == NULL) {
+		conf_error(ps->errs, l, "rule: out of memory");
+		return;
+	}
+	c->rule_lines = nl;
+	c->rules[c->nrules] = r;
+	c->rule_lines[c->nrules++] = l->lineno;
+}
+
+/* receiver NAME webhook URL | receiver NAME smtp smtp://HOST:PORT FROM TO */
+static void
+kw_receiver(struct parse_state *ps, const struct conf_line *l)
+{
+	struct monitor_conf *c = ps->conf;
+	struct ae_receiver rc, *nr;
+	int i;
+	char err[256];
+
+	if (ae_receiver_parse(&rc, l->argc - 1, l->argv + 1, err, sizeof(err)) == -1) {
+		conf_error(ps->errs, l, "%s", err);
+		return;
+	}
+	for (i = 0; i < c->nreceivers; i++)
+		if (strcmp(c->receivers[i].name, rc.name) == 0) {
+			conf_error(ps->errs, l, "receiver %s: defined twice", rc.name);
+			return;
+		}
+	if (c->nreceivers == AE_RECEIVERS_MAX ||
+	    (nr = xrealloc(c->receivers, (size_t)(c->nreceivers + 1) * sizeof(*nr))) == NULL) {
+		conf_error(ps->errs, l, "receiver: at most %d receivers", AE_RECEIVERS_MAX);
+		return;
+	}
+	c->receivers = nr;
+	c->receivers[c->nreceivers++] = rc;
+}
 
 static void
 kw_listen(struct parse_state *ps, const struct conf_line *l)
@@ -100,6 +168,7 @@ kw_token(struct parse_state *ps, const struct conf_line *l)
 
 /* Sorted by name: looked up with bsearch. */
 static const struct keyword keywords[] = {
+	{ "alarm_interval",	1, kw_alarm_interval },
 	{ "control_socket",	1, kw_control_socket },
 	{ "growth_floor",	1, kw_growth_floor },
 	{ "growth_window",	1, kw_growth_window },
@@ -107,7 +176,12 @@ static const struct keyword keywords[] = {
 	{ "listen",		1, kw_listen },
 	{ "max_body",		1, kw_max_body },
 	{ "max_headers",	1, kw_max_headers },
+	{ "notify_attempts",	1, kw_notify_attempts },
+	{ "notify_backoff",	1, kw_notify_backoff },
+	{ "notify_timeout",	1, kw_notify_timeout },
+	{ "receiver",		-1, kw_receiver },
 	{ "refresh_interval",	1, kw_refresh_interval },
+	{ "rule",		-1, kw_rule },
 	{ "silent_after",	1, kw_silent_after },
 	{ "stats_file",		1, kw_stats_file },
 	{ "store",		1, kw_store },
@@ -135,7 +209,7 @@ parse_line(const struct conf_line *l, void *arg)
 		conf_error(ps->errs, l, "unknown keyword \"%s\"", l->argv[0]);
 		return;
 	}
-	if (l->argc - 1 != kw->nargs) {
+	if (kw->nargs >= 0 && l->argc - 1 != kw->nargs) {	/* -1: checked by fn */
 		conf_error(ps->errs, l, "%s takes %d argument%s, got %d", kw->name, kw->nargs,
 		    kw->nargs == 1 ? "" : "s", l->argc - 1);
 		return;
@@ -160,6 +234,10 @@ monitor_conf_init(struct monitor_conf *c)
 	c->stuck_idle_ms = 3600000;
 	c->silent_after_ms = 60000;
 	c->refresh_interval_ms = 1000;
+	c->alarm_interval_ms = 5000;
+	c->notify_timeout_ms = 10000;
+	c->notify_attempts = 3;
+	c->notify_backoff_ms = 1000;
 }
 
 int
@@ -167,8 +245,21 @@ monitor_conf_parse(struct monitor_conf *c, char *text, const char *name,
     struct conf_errors *errs)
 {
 	struct parse_state ps = { c, errs };
+	int i, k, j;
 
 	conf_parse_text(text, name, errs, parse_line, &ps);
+	/* Rules may name receivers defined further down: checked once the file is read. */
+	for (i = 0; i < c->nrules; i++)
+		for (k = 0; k < c->rules[i].nreceivers; k++) {
+			struct conf_line at = { .file = name, .lineno = c->rule_lines[i] };
+
+			for (j = 0; j < c->nreceivers; j++)
+				if (strcmp(c->receivers[j].name, c->rules[i].receivers[k]) == 0)
+					break;
+			if (j == c->nreceivers)
+				conf_error(errs, &at, "rule %s: no receiver \"%s\"",
+				    c->rules[i].r.name, c->rules[i].receivers[k]);
+		}
 	return errs->n == 0 ? 0 : -1;
 }
 
@@ -232,6 +323,24 @@ monitor_conf_print(const struct monitor_conf *c, FILE *f)
 	fprintf(f, "silent_after %s\n", buf);
 	conf_fmt_duration(buf, sizeof(buf), c->refresh_interval_ms);
 	fprintf(f, "refresh_interval %s\n", buf);
+	conf_fmt_duration(buf, sizeof(buf), c->alarm_interval_ms);
+	fprintf(f, "alarm_interval %s\n", buf);
+	conf_fmt_duration(buf, sizeof(buf), c->notify_timeout_ms);
+	fprintf(f, "notify_timeout %s\n", buf);
+	fprintf(f, "notify_attempts %" PRIu64 "\n", c->notify_attempts);
+	conf_fmt_duration(buf, sizeof(buf), c->notify_backoff_ms);
+	fprintf(f, "notify_backoff %s\n", buf);
+	for (int i = 0; i < c->nreceivers; i++) {
+		const struct ae_receiver *rc = &c->receivers[i];
+
+		if (rc->type == AE_RCV_WEBHOOK)
+			fprintf(f, "receiver %s webhook \"%s\"\n", rc->name, rc->url);
+		else
+			fprintf(f, "receiver %s smtp \"%s\" \"%s\" \"%s\"\n", rc->name, rc->url,
+			    rc->from, rc->to);
+	}
+	for (int i = 0; i < c->nrules; i++)
+		fprintf(f, "rule %s %s\n", c->rules[i].r.name, c->rules[i].spec);
 }
 
 void
@@ -241,4 +350,8 @@ monitor_conf_free(struct monitor_conf *c)
 	XFREE(c->stats_file);
 	XFREE(c->control_socket);
 	XFREE(c->token);
+	XFREE(c->rules);
+	XFREE(c->rule_lines);
+	XFREE(c->receivers);
+	c->nrules = c->nreceivers = 0;
 }

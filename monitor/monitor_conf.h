@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "common/conf.h"
+#include "monitor/alarm_engine.h"
 
 #define MIN_HTTP_SIZE		1024ULL
 #define MAX_HTTP_SIZE		(16ULL << 20)
@@ -17,6 +18,10 @@
 #define MAX_STUCK_FACTOR	1000
 #define MIN_FLOOR		0
 #define MAX_FLOOR		1000000000
+#define MIN_ALARM_INTERVAL_MS	100ULL
+#define MAX_ALARM_INTERVAL_MS	600000ULL
+#define MIN_NOTIFY_ATTEMPTS	1
+#define MAX_NOTIFY_ATTEMPTS	10
 
 struct monitor_conf {
 	char		 listen_host[256];
@@ -35,6 +40,16 @@ struct monitor_conf {
 	uint64_t	 stuck_idle_ms;
 	uint64_t	 silent_after_ms;
 	uint64_t	 refresh_interval_ms;	/* overview cache refresh timer */
+	/* Alarms (monitor/alarm_engine.h has the rule syntax). */
+	uint64_t	 alarm_interval_ms;	/* evaluation round */
+	uint64_t	 notify_timeout_ms;	/* per delivery attempt */
+	uint64_t	 notify_attempts;
+	uint64_t	 notify_backoff_ms;	/* before the second attempt, doubling */
+	struct ae_rule	*rules;
+	int		*rule_lines;		/* line of each rule, for receiver checks */
+	int		 nrules;
+	struct ae_receiver *receivers;
+	int		 nreceivers;
 };
 
 void	monitor_conf_init(struct monitor_conf *);

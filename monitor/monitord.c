@@ -14,6 +14,7 @@
 #include <event2/http.h>
 
 #include "common/log.h"
+#include "monitor/alarm_run.h"
 #include "monitor/api.h"
 #include "monitor/http.h"
 #include "monitor/monitor_conf.h"
@@ -144,6 +145,8 @@ main(int argc, char *argv[])
 	if ((m.q = query_open(conf.store_path, &qc, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	api_init(&api, m.q, &conf);
+	if (alarm_run_start(m.base, &api, m.q, &conf, err, sizeof(err)) == -1)
+		fatalx("alarms: %s", err);
 	http_conf_default(&hc);
 	hc.addr = conf.listen_host;
 	hc.port = conf.listen_port;
@@ -170,6 +173,7 @@ main(int argc, char *argv[])
 	event_free(sigint);
 	event_free(m.refresh);
 	http_free(srv);
+	alarm_run_stop();
 	query_close(m.q);
 	event_base_free(m.base);
 	monitor_conf_free(&conf);

@@ -1612,3 +1612,39 @@ query_queues_growing(struct query *q, int64_t now, struct query_err *e)
 	return json_pack("{s:I, s:I, s:o}", "window_ms", (json_int_t)q->conf.growth_window_ms,
 	    "count", (json_int_t)json_array_size(arr), "queues", arr);
 }
+
+long
+query_db_scan(struct query *q, const char *db, const char *prefix,
+    int (*fn)(void *, const void *, size_t, const void *, size_t), void *arg)
+{
+	size_t plen = prefix != NULL ? strlen(prefix) : 0;
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_dbi dbi;
+	MDB_val k = { plen, (void *)prefix }, v;
+	long n = 0;
+	int rc;
+
+	if (mdb_txn_begin(q->env, NULL, MDB_RDONLY, &txn) != 0)
+		return -1;
+	if ((rc = mdb_dbi_open(txn, db, 0, &dbi)) != 0) {
+		mdb_txn_abort(txn);
+		return rc == MDB_NOTFOUND ? 0 : -1;
+	}
+	if (mdb_cursor_open(txn, dbi, &c) != 0) {
+		mdb_txn_abort(txn);
+		return -1;
+	}
+	rc = mdb_cursor_get(c, &k, &v, plen > 0 ? MDB_SET_RANGE : MDB_FIRST);
+	while (rc == 0) {
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		n++;
+		if (fn(arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size) != 0)
+			break;
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return n;
+}

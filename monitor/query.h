@@ -90,6 +90,16 @@ struct query_log_filter {
 };
 json_t	*query_logs(struct query *, const struct query_log_filter *, struct query_err *e);
 
+/*
+ * Calls fn for every record of the named database whose key starts with prefix (NULL: all),
+ * in key order, inside one read transaction (key and value borrowed for the call only;
+ * fn returns non-zero to stop). A database that does not exist yet has no records.
+ * The number of records passed, or -1 on a store error. For monitor/alarm_engine.c.
+ */
+long	query_db_scan(struct query *, const char *db, const char *prefix,
+	    int (*fn)(void *arg, const void *key, size_t klen, const void *val, size_t vlen),
+	    void *arg);
+
 /* Level name ("debug" .. "fatal") to number, -1 if unknown. */
 int	query_level(const char *);
 
