@@ -65,6 +65,7 @@
 #define FLUSH_DELAY_MS		1000
 #define FLUSH_BUDGET_US		1500
 #define FLUSH_MAX_KEYS		20000
+#define FLUSH_EVERY_MS		100	/* most ingest commits (and their acks) carry no flush */
 #define TICK_MS			250
 #define EVICT_IDLE_MS		10000
 #define EVICT_SCAN		4096	/* buckets looked at per commit */
@@ -129,6 +130,7 @@ struct dagent {
 };
 
 struct derive {
+	uint64_t	 last_flush_ms;	/* ingest commits carry a flush at most this often */
 	struct collector	*c;
 	struct store		*s;
 	char			*path;
@@ -762,6 +764,7 @@ derive_recover(struct derive *d)
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur = NULL;
 	MDB_dbi agents, events, evlog, meta;
+	int part;
 	MDB_val k, v;
 	struct rneed *need = NULL, *nn;
 	struct rref *refs = NULL, *nr;
@@ -771,7 +774,7 @@ derive_recover(struct derive *d)
 
 	d->need_recover = 0;
 	derive_reset(d);
-	if ((rc = mdb_env_create(&env)) != 0 || (rc = mdb_env_set_maxdbs(env, 32)) != 0 ||
+	if ((rc = mdb_env_create(&env)) != 0 || (rc = mdb_env_set_maxdbs(env, 64)) != 0 ||
 	    (rc = mdb_env_open(env, d->path, MDB_RDONLY | MDB_NOLOCK | MDB_NOTLS, 0640)) != 0 ||
 	    (rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != 0 ||
 	    (rc = mdb_dbi_open(txn, STORE_DB_AGENTS, 0, &agents)) != 0 ||
@@ -890,8 +893,13 @@ derive_recover(struct derive *d)
 	/* Blocks committed but not folded into their ranges yet are in the commit log. */
 	mdb_cursor_close(cur);
 	cur = NULL;
-	if ((rc = mdb_dbi_open(txn, STORE_DB_EVLOG, 0, &evlog)) == 0 &&
-	    (rc = mdb_cursor_open(txn, evlog, &cur)) == 0) {
+	for (part = 0, rc = 0; part < STORE_EVLOG_PARTS && (rc == 0 || rc == MDB_NOTFOUND); part++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "%s%d", STORE_DB_EVLOG, part);
+		if ((rc = mdb_dbi_open(txn, name, 0, &evlog)) != 0 ||
+		    (rc = mdb_cursor_open(txn, evlog, &cur)) != 0)
+			break;
 		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 		    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 			struct store_evkey ek;
@@ -927,6 +935,8 @@ derive_recover(struct derive *d)
 				nrefs++;
 			}
 		}
+		mdb_cursor_close(cur);
+		cur = NULL;
 	}
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		goto out;
@@ -1136,6 +1146,9 @@ hook_commit(void *arg, struct store *s)
 		log_warnx("derive: a store error earlier in this transaction: failing it");
 		return -1;
 	}
+	if (d->clock_ms() < d->last_flush_ms + FLUSH_EVERY_MS)
+		return 0;
+	d->last_flush_ms = d->clock_ms();
 	return derive_flush(d);
 }
 

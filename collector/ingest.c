@@ -19,7 +19,6 @@
 #define AGENT_BUCKETS		16384	/* power of two */
 #define FULL_RETRY_MS		1000	/* after a full map, try writing again this often */
 #define PRUNE_BATCH		20000	/* blocks deleted per tick at most */
-#define FOLD_BATCH		50000	/* blocks folded per tick at most */
 #define BLOCK_HDR_MAX		(1 + 3 + 3)
 
 /* An ack held until the standby has applied the transaction that made it durable. */
@@ -40,6 +39,7 @@ struct ingest {
 	struct event		*commit_ev;	/* end-of-tick commit */
 	struct event		*prune_ev;
 	struct event		*fold_ev;
+	unsigned		 fold_part;	/* next commit-log partition to fold */
 	int			 full;		/* the last write failed on a full map */
 	uint64_t		 full_retry_ms;
 	uint8_t			*tb;		/* the tick buffer: events of the open transaction */
@@ -119,7 +119,8 @@ fold_cb(evutil_socket_t fd, short what, void *arg)
 	if (collector_accepting(ing->c) && !ing->full) {
 		uint64_t t0 = mono_us(), dt;
 
-		if ((n = store_fold(ing->c->store, FOLD_BATCH)) > 0)
+		/* One partition per call: each fold touches an eighth of the ranges. */
+		if ((n = store_fold_part(ing->c->store, ing->fold_part++)) > 0)
 			stats.folded_blocks += (uint64_t)n;
 		ingest_commit(ing);
 		dt = mono_us() - t0;
@@ -127,10 +128,13 @@ fold_cb(evutil_socket_t fd, short what, void *arg)
 		if (dt > stats.fold_us_max)
 			stats.fold_us_max = dt;
 	}
-	/* A full slice means more is waiting: come back at once, else after the interval. */
-	tv.tv_sec = n == FOLD_BATCH ? 0 : (long)(ing->c->conf->fold_interval_ms / 1000);
-	tv.tv_usec = n == FOLD_BATCH ? 1000 :
-	    (long)(ing->c->conf->fold_interval_ms % 1000) * 1000;
+	/* Every partition once per fold interval. */
+	tv.tv_sec = 0;
+	tv.tv_usec = (long)(ing->c->conf->fold_interval_ms * 1000 / STORE_EVLOG_PARTS);
+	if (tv.tv_usec >= 1000000) {
+		tv.tv_sec = tv.tv_usec / 1000000;
+		tv.tv_usec %= 1000000;
+	}
 	evtimer_add(ing->fold_ev, &tv);
 }
 

@@ -12,12 +12,12 @@
 #include "common/wire.h"
 #include "common/xalloc.h"
 
-#define STORE_MAX_DBS	24
+#define STORE_MAX_DBS	48
 
 struct store {
 	MDB_env		*env;
 	MDB_txn		*txn;		/* the tick's write transaction, or NULL */
-	MDB_dbi		 meta, names, ids, agents, events, evlog;
+	MDB_dbi		 meta, names, ids, agents, events, evlog[STORE_EVLOG_PARTS];
 	uint32_t	 evlog_n;	/* blocks appended in the open transaction */
 	uint64_t	 fold_dups;	/* blocks whose key was already in events */
 	uint32_t	 next_id[8];	/* per namespace; 0: not loaded yet */
@@ -141,13 +141,27 @@ store_fail(struct store *s, int rc, const char *what)
 	return -1;
 }
 
+static int
+open_evlogs(struct store *s, MDB_txn *txn)
+{
+	char name[16];
+	int i, rc;
+
+	for (i = 0; i < STORE_EVLOG_PARTS; i++) {
+		snprintf(name, sizeof(name), "%s%d", STORE_DB_EVLOG, i);
+		if ((rc = mdb_dbi_open(txn, name, MDB_CREATE, &s->evlog[i])) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 struct store *
 store_open(const char *path, uint64_t map_size, char *err, size_t errlen)
 {
 	struct store *s;
 	MDB_txn *txn = NULL;
 	MDB_val k, v;
-	int rc, dead;
+	int rc, dead, i;
 
 	if ((s = xcalloc(1, sizeof(*s))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -158,7 +172,7 @@ store_open(const char *path, uint64_t map_size, char *err, size_t errlen)
 		goto fail;
 	}
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(s->env, 16)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(s->env, 64)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(s->env, 256)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, map_size)) != 0 ||
 	    (rc = mdb_env_open(s->env, path, MDB_NOTLS, 0640)) != 0) {
@@ -174,7 +188,7 @@ store_open(const char *path, uint64_t map_size, char *err, size_t errlen)
 	    (rc = mdb_dbi_open(txn, STORE_DB_IDS, MDB_CREATE, &s->ids)) != 0 ||
 	    (rc = mdb_dbi_open(txn, STORE_DB_AGENTS, MDB_CREATE, &s->agents)) != 0 ||
 	    (rc = mdb_dbi_open(txn, STORE_DB_EVENTS, MDB_CREATE, &s->events)) != 0 ||
-	    (rc = mdb_dbi_open(txn, STORE_DB_EVLOG, MDB_CREATE, &s->evlog)) != 0) {
+	    (rc = open_evlogs(s, txn)) != 0) {
 		snprintf(err, errlen, "lmdb databases: %s", mdb_strerror(rc));
 		goto fail;
 	}
@@ -206,7 +220,12 @@ store_open(const char *path, uint64_t map_size, char *err, size_t errlen)
 	db_add(s, s->ids, STORE_DB_IDS);
 	db_add(s, s->agents, STORE_DB_AGENTS);
 	db_add(s, s->events, STORE_DB_EVENTS);
-	db_add(s, s->evlog, STORE_DB_EVLOG);
+	for (i = 0; i < STORE_EVLOG_PARTS; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "%s%d", STORE_DB_EVLOG, i);
+		db_add(s, s->evlog[i], name);
+	}
 	if ((s->path = xstrdup(path)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -464,7 +483,9 @@ store_block_reserve(struct store *s, const struct store_evkey *key, size_t len)
 	k.mv_size = sizeof(kb);
 	v.mv_data = NULL;
 	v.mv_size = STORE_EVKEY_LEN + len;
-	rc = mdb_put(s->txn, s->evlog, &k, &v, MDB_RESERVE | MDB_APPEND);
+	/* Each partition gets keys in increasing order: the counter is shared by all. */
+	rc = mdb_put(s->txn, s->evlog[key->app % STORE_EVLOG_PARTS], &k, &v,
+	    MDB_RESERVE | MDB_APPEND);
 	if (rc != 0) {
 		store_write_fail(s, rc, "evlog put");
 		return NULL;
@@ -475,7 +496,7 @@ store_block_reserve(struct store *s, const struct store_evkey *key, size_t len)
 	if (s->capturing) {
 		MDB_val none = { v.mv_size, NULL };
 
-		cap_put(s, s->evlog, &k, &none);
+		cap_put(s, s->evlog[key->app % STORE_EVLOG_PARTS], &k, &none);
 		/* The caller fills the space now; it is copied at the next store call. */
 		s->pend_ptr = v.mv_data;
 		s->pend_off = s->cap.len - v.mv_size;
@@ -649,8 +670,31 @@ fold_add(struct store *s, struct fold_group *g, uint64_t seq, int64_t tlo, int64
 	return 0;
 }
 
+static long fold_part(struct store *, int);
+
 long
 store_fold(struct store *s, size_t max_blocks)
+{
+	long n, total = 0;
+	int i;
+
+	(void)max_blocks;
+	for (i = 0; i < STORE_EVLOG_PARTS; i++) {
+		if ((n = fold_part(s, i)) == -1)
+			return -1;
+		total += n;
+	}
+	return total;
+}
+
+long
+store_fold_part(struct store *s, int part)
+{
+	return fold_part(s, part % STORE_EVLOG_PARTS);
+}
+
+static long
+fold_part(struct store *s, int part)
 {
 	struct fold f = { 0 };
 	struct store_evkey key;
@@ -663,10 +707,9 @@ store_fold(struct store *s, size_t max_blocks)
 	long moved = 0;
 	int rc, more;
 
-	(void)max_blocks;
 	if (store_begin(s) == -1)
 		return -1;
-	if ((rc = mdb_cursor_open(s->txn, s->evlog, &c)) != 0)
+	if ((rc = mdb_cursor_open(s->txn, s->evlog[part], &c)) != 0)
 		return store_fail(s, rc, "cursor");
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
@@ -699,9 +742,9 @@ store_fold(struct store *s, size_t max_blocks)
 		for (i = 0, rc = 0; i < f.n && rc == 0; i++)
 			rc = fold_flush(s, &f.g[i]);
 	if (rc == 0 && moved > 0) {
-		if ((rc = mdb_drop(s->txn, s->evlog, 0)) == 0 && s->capturing) {
+		if ((rc = mdb_drop(s->txn, s->evlog[part], 0)) == 0 && s->capturing) {
 			cap_settle(s);
-			repl_buf_clear(&s->cap, STORE_DB_EVLOG);
+			repl_buf_clear(&s->cap, db_name(s, s->evlog[part]));
 		}
 	}
 	for (i = 0; i < f.n; i++)
@@ -786,8 +829,24 @@ store_del(struct store *s, unsigned int dbi, const void *key, size_t klen)
 }
 
 /* Old blocks still in the commit log (a fold that never ran: a standby, a full map). */
+static long prune_evlog_part(struct store *, int, uint64_t, size_t);
+
 static long
 prune_evlog(struct store *s, uint64_t cutoff_ms, size_t max_deletes)
+{
+	long n, deleted = 0;
+	int i;
+
+	for (i = 0; i < STORE_EVLOG_PARTS && (size_t)deleted < max_deletes; i++) {
+		if ((n = prune_evlog_part(s, i, cutoff_ms, max_deletes - (size_t)deleted)) == -1)
+			return -1;
+		deleted += n;
+	}
+	return deleted;
+}
+
+static long
+prune_evlog_part(struct store *s, int part, uint64_t cutoff_ms, size_t max_deletes)
 {
 	struct store_evkey key;
 	MDB_cursor *c;
@@ -795,13 +854,13 @@ prune_evlog(struct store *s, uint64_t cutoff_ms, size_t max_deletes)
 	long deleted = 0;
 	int rc;
 
-	if ((rc = mdb_cursor_open(s->txn, s->evlog, &c)) != 0)
+	if ((rc = mdb_cursor_open(s->txn, s->evlog[part], &c)) != 0)
 		return store_fail(s, rc, "cursor");
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && (size_t)deleted < max_deletes;) {
 		if (v.mv_size >= STORE_EVKEY_LEN &&
 		    store_evkey_decode(v.mv_data, STORE_EVKEY_LEN, &key) == 0 &&
 		    key.t0 + STORE_BLOCK_SPAN_MS < cutoff_ms) {
-			cap_del(s, s->evlog, &k);
+			cap_del(s, s->evlog[part], &k);
 			if ((rc = mdb_cursor_del(c, 0)) != 0)
 				break;
 			deleted++;
@@ -921,7 +980,7 @@ store_usage(struct store *s, struct store_usage *u)
 	MDB_envinfo info;
 	MDB_stat st;
 	MDB_txn *txn;
-	int rc;
+	int rc, i;
 
 	memset(u, 0, sizeof(*u));
 	if ((rc = mdb_env_info(s->env, &info)) != 0 || (rc = mdb_env_stat(s->env, &st)) != 0)
@@ -933,8 +992,9 @@ store_usage(struct store *s, struct store_usage *u)
 		return store_fail(s, rc, "txn begin");
 	if ((rc = mdb_stat(txn, s->events, &st)) == 0) {
 		u->event_entries = st.ms_entries;
-		if ((rc = mdb_stat(txn, s->evlog, &st)) == 0)
-			u->event_entries += st.ms_entries;
+		for (i = 0; i < STORE_EVLOG_PARTS && rc == 0; i++)
+			if ((rc = mdb_stat(txn, s->evlog[i], &st)) == 0)
+				u->event_entries += st.ms_entries;
 	}
 	mdb_txn_abort(txn);
 	return rc == 0 ? 0 : store_fail(s, rc, "stat");

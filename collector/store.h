@@ -54,6 +54,8 @@ int	store_del(struct store *, unsigned int dbi, const void *key, size_t klen);
  * blocks folded, or -1.
  */
 long	store_fold(struct store *, size_t max_blocks);
+/* The same for one partition of the commit log (0 .. STORE_EVLOG_PARTS - 1). */
+long	store_fold_part(struct store *, int part);
 /* Blocks the fold found already stored under their key (kept the first; never expected). */
 uint64_t store_fold_dups(const struct store *);
 

@@ -9,7 +9,7 @@
 
 struct store_reader {
 	MDB_env		*env;
-	MDB_dbi		 names, ids, agents, events, evlog;
+	MDB_dbi		 names, ids, agents, events, evlog[STORE_EVLOG_PARTS];
 	char		 err[160];
 };
 
@@ -25,14 +25,14 @@ store_reader_open(const char *path, char *err, size_t errlen)
 {
 	struct store_reader *r;
 	MDB_txn *txn = NULL;
-	int rc;
+	int rc, i;
 
 	if ((r = xcalloc(1, sizeof(*r))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	if ((rc = mdb_env_create(&r->env)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(r->env, 16)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(r->env, 64)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(r->env, 256)) != 0 ||
 	    (rc = mdb_env_open(r->env, path, MDB_RDONLY | MDB_NOTLS, 0640)) != 0) {
 		snprintf(err, errlen, "open store %s: %s", path, mdb_strerror(rc));
@@ -42,11 +42,19 @@ store_reader_open(const char *path, char *err, size_t errlen)
 	    (rc = mdb_dbi_open(txn, STORE_DB_NAMES, 0, &r->names)) != 0 ||
 	    (rc = mdb_dbi_open(txn, STORE_DB_IDS, 0, &r->ids)) != 0 ||
 	    (rc = mdb_dbi_open(txn, STORE_DB_AGENTS, 0, &r->agents)) != 0 ||
-	    (rc = mdb_dbi_open(txn, STORE_DB_EVENTS, 0, &r->events)) != 0 ||
-	    (rc = mdb_dbi_open(txn, STORE_DB_EVLOG, 0, &r->evlog)) != 0) {
+	    (rc = mdb_dbi_open(txn, STORE_DB_EVENTS, 0, &r->events)) != 0) {
 		snprintf(err, errlen, "store %s: %s (not a Tandem store?)", path,
 		    mdb_strerror(rc));
 		goto fail;
+	}
+	for (i = 0; i < STORE_EVLOG_PARTS; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "%s%d", STORE_DB_EVLOG, i);
+		if ((rc = mdb_dbi_open(txn, name, 0, &r->evlog[i])) != 0) {
+			snprintf(err, errlen, "store %s: %s: %s", path, name, mdb_strerror(rc));
+			goto fail;
+		}
 	}
 	/* Database handles opened in a transaction survive only if it commits. */
 	if ((rc = mdb_txn_commit(txn)) != 0) {
@@ -280,8 +288,8 @@ store_reader_events(struct store_reader *r, uint32_t app, uint8_t kind, uint64_t
 	else
 		for (k = 1; k < STORE_KINDS_MAX && rc == 0 && !stop; k++)
 			rc = scan_range(c, app, (uint8_t)k, from_ms, to_ms, cb, arg, &stop);
-	if (rc == 0 && !stop)
-		rc = scan_evlog(txn, r->evlog, app, kind, from_ms, to_ms, cb, arg, &stop);
+	for (k = 0; k < STORE_EVLOG_PARTS && rc == 0 && !stop; k++)
+		rc = scan_evlog(txn, r->evlog[k], app, kind, from_ms, to_ms, cb, arg, &stop);
 	mdb_cursor_close(c);
 	mdb_txn_abort(txn);
 	if (rc == -1) {

@@ -14,7 +14,8 @@
  *   ids      ns(1) | id(4) -> name bytes          the reverse
  *   agents   agent(4) -> struct store_agent_rec   highest stored seq and counters per agent
  *   events   app(4) | kind(1) | t0(8) | agent(4) | first_seq(8) -> block
- *   evlog    pos(8) | n(4) -> key of the block in events (25 bytes) | block
+ *   evlog0..evlog7  pos(8) | n(4) -> key of the block in events (25 bytes) | block
+ *                   (the commit log, partitioned by app id modulo STORE_EVLOG_PARTS)
  *
  * An events block holds events of one kind from one agent that arrived in one group commit,
  * in sequence order, whose times all lie in [t0, t0 + STORE_BLOCK_SPAN_MS]. So one
@@ -24,8 +25,10 @@
  * Commits do not write into events directly: an app|kind range per application and kind
  * means a page rewritten per range per commit. A commit appends its blocks to evlog instead
  * (MDB_APPEND, key = the commit's log position and a counter: full pages, a few written per
- * commit), and a fold moves them into events every fold interval (and at start-up). Readers
- * of events alone see data as of the last fold; common/store_read includes evlog.
+ * commit), and a fold moves them into events, one partition at a time so each fold touches
+ * an eighth of the ranges (all of them at start-up). Readers of events alone see data as of
+ * the last fold of its partition (one fold interval at most); common/store_read includes
+ * the commit log.
  *
  * Block value:  version(1)=1 | varint count | varint (max_time - t0)
  *               then count times: varint (seq - first_seq) | varint len | Event protobuf bytes
@@ -38,7 +41,8 @@
 #define STORE_DB_IDS		"ids"
 #define STORE_DB_AGENTS		"agents"
 #define STORE_DB_EVENTS		"events"
-#define STORE_DB_EVLOG		"evlog"
+#define STORE_DB_EVLOG		"evlog"	/* prefix: evlog0 .. evlog7 */
+#define STORE_EVLOG_PARTS	8
 #define STORE_EVLOG_KEY_LEN	12
 
 #define STORE_BLOCK_VERSION	1

@@ -120,7 +120,7 @@ query_open(const char *path, const struct query_conf *conf, char *err, size_t er
 		return NULL;
 	}
 	q->conf = *conf;
-	if ((rc = mdb_env_create(&q->env)) != 0 || (rc = mdb_env_set_maxdbs(q->env, 32)) != 0 ||
+	if ((rc = mdb_env_create(&q->env)) != 0 || (rc = mdb_env_set_maxdbs(q->env, 64)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(q->env, 256)) != 0 ||
 	    (rc = mdb_env_open(q->env, path, MDB_RDONLY | MDB_NOTLS, 0640)) != 0 ||
 	    (rc = mdb_txn_begin(q->env, NULL, MDB_RDONLY, &txn)) != 0 ||

@@ -64,7 +64,7 @@ typedef int (*raw_event_cb)(const struct raw_block *, uint64_t seq, const uint8_
 static inline long
 raw_scan(const char *dir, raw_event_cb cb, void *arg)
 {
-	static const char *const dbs[] = { STORE_DB_EVENTS, STORE_DB_EVLOG };
+	char dbname[16];
 	struct store_block_it it;
 	struct raw_block b;
 	MDB_env *env = NULL;
@@ -78,15 +78,19 @@ raw_scan(const char *dir, raw_event_cb cb, void *arg)
 	long blocks = 0;
 	int rc = MDB_NOTFOUND, more;
 
-	if (mdb_env_create(&env) != 0 || mdb_env_set_maxdbs(env, 16) != 0 ||
+	if (mdb_env_create(&env) != 0 || mdb_env_set_maxdbs(env, 64) != 0 ||
 	    mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0640) != 0 ||
 	    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != 0) {
 		blocks = -1;
 		goto out;
 	}
 	/* The folded ranges in key order, then the blocks still in the commit log. */
-	for (d = 0; d < 2; d++) {
-		if (mdb_dbi_open(txn, dbs[d], 0, &dbi) != 0 || mdb_cursor_open(txn, dbi, &c) != 0) {
+	for (d = 0; d < 1 + STORE_EVLOG_PARTS; d++) {
+		if (d == 0)
+			snprintf(dbname, sizeof(dbname), "%s", STORE_DB_EVENTS);
+		else
+			snprintf(dbname, sizeof(dbname), "%s%zu", STORE_DB_EVLOG, d - 1);
+		if (mdb_dbi_open(txn, dbname, 0, &dbi) != 0 || mdb_cursor_open(txn, dbi, &c) != 0) {
 			blocks = -1;
 			goto out;
 		}
@@ -94,7 +98,7 @@ raw_scan(const char *dir, raw_event_cb cb, void *arg)
 		    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 			key = k;
 			body = v;
-			if (d == 1) {
+			if (d >= 1) {
 				/* evlog: the value starts with the block's events key. */
 				if (v.mv_size < STORE_EVKEY_LEN) {
 					blocks = -1;
