@@ -188,6 +188,8 @@ http_pattern_ok(const char *pat)
 
 	if (pat == NULL || pat[0] != '/' || strlen(pat) > HTTP_PATH_MAX)
 		return 0;
+	if (strcmp(pat, "/") == 0)	/* the root alone: the dashboard's page */
+		return 1;
 	for (p = pat; *p == '/'; p += len) {
 		p++;
 		e = strchr(p, '/');

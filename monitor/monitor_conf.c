@@ -64,6 +64,7 @@ fn(struct parse_state *ps, const struct conf_line *l)				\
 }
 
 KW_STRING(kw_store, store_path)
+KW_STRING(kw_assets, assets_dir)
 KW_STRING(kw_stats_file, stats_file)
 KW_STRING(kw_control_socket, control_socket)
 KW_SIZE(kw_max_headers, max_headers, MIN_HTTP_SIZE, MAX_HTTP_SIZE)
@@ -169,6 +170,7 @@ kw_token(struct parse_state *ps, const struct conf_line *l)
 /* Sorted by name: looked up with bsearch. */
 static const struct keyword keywords[] = {
 	{ "alarm_interval",	1, kw_alarm_interval },
+	{ "assets",		1, kw_assets },
 	{ "control_socket",	1, kw_control_socket },
 	{ "growth_floor",	1, kw_growth_floor },
 	{ "growth_window",	1, kw_growth_window },
@@ -303,6 +305,8 @@ monitor_conf_print(const struct monitor_conf *c, FILE *f)
 		print_quoted(f, "stats_file", c->stats_file);
 	if (c->control_socket)
 		print_quoted(f, "control_socket", c->control_socket);
+	if (c->assets_dir)
+		print_quoted(f, "assets", c->assets_dir);
 	if (c->token)
 		fputs("token \"********\"\n", f);
 	conf_fmt_size(buf, sizeof(buf), c->max_headers);
@@ -349,6 +353,7 @@ monitor_conf_free(struct monitor_conf *c)
 	XFREE(c->store_path);
 	XFREE(c->stats_file);
 	XFREE(c->control_socket);
+	XFREE(c->assets_dir);
 	XFREE(c->token);
 	XFREE(c->rules);
 	XFREE(c->rule_lines);

@@ -30,6 +30,7 @@ struct monitor_conf {
 	char		*stats_file;		/* collectord's stats_file, for /metrics */
 	char		*control_socket;	/* collectord's control socket, for /api/v1/cluster */
 	char		*token;			/* bearer token of mutating routes; NULL: none */
+	char		*assets_dir;		/* dashboard files; NULL: beside the binary */
 	uint64_t	 max_headers;
 	uint64_t	 max_body;
 	uint64_t	 http_timeout_ms;

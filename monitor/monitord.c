@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "monitor/alarm_run.h"
 #include "monitor/api.h"
+#include "monitor/dashboard.h"
 #include "monitor/http.h"
 #include "monitor/monitor_conf.h"
 #include "monitor/query.h"
@@ -147,6 +148,8 @@ main(int argc, char *argv[])
 	api_init(&api, m.q, &conf);
 	if (alarm_run_start(m.base, &api, m.q, &conf, err, sizeof(err)) == -1)
 		fatalx("alarms: %s", err);
+	if (dashboard_init(&api, conf.assets_dir, err, sizeof(err)) == -1)
+		fatalx("dashboard: %s", err);
 	http_conf_default(&hc);
 	hc.addr = conf.listen_host;
 	hc.port = conf.listen_port;
@@ -167,6 +170,9 @@ main(int argc, char *argv[])
 		fatalx("signal events");
 	log_info("listening on %s:%u, store %s", conf.listen_host, http_port(srv),
 	    conf.store_path);
+	if (dashboard_dir() != NULL)
+		log_info("dashboard at http://%s:%u/ from %s", conf.listen_host, http_port(srv),
+		    dashboard_dir());
 	event_base_dispatch(m.base);
 
 	event_free(sigterm);
@@ -174,6 +180,7 @@ main(int argc, char *argv[])
 	event_free(m.refresh);
 	http_free(srv);
 	alarm_run_stop();
+	dashboard_shutdown();
 	query_close(m.q);
 	event_base_free(m.base);
 	monitor_conf_free(&conf);

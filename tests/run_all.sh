@@ -213,6 +213,7 @@ BIN=
 if [ "$normal" -eq 1 ]; then
 	bazel_pass ""
 	script_pass integration ""
+	script_pass browser ""
 	script_pass netns ""
 fi
 if [ "$asan" -eq 1 ]; then

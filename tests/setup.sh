@@ -14,6 +14,9 @@ PACKAGES=(
 	libcurl4-openssl-dev libssl-dev
 	# tests: unit framework, LMDB dumps, netns HA tests, process handling in scripts
 	libcmocka-dev lmdb-utils iproute2 procps psmisc
+	# dashboard: npm vendors uPlot (monitor/assets/setup.sh); the browser test drives chromium
+	# with playwright-core from npm (tests/browser/). npm itself: see below.
+	nodejs chromium
 )
 
 SUDO=()
@@ -44,3 +47,12 @@ else
 	fi
 	echo "setup.sh: apt-get failed, but every package is already installed; going on" >&2
 fi
+
+# npm is its own package with Debian's nodejs but comes inside NodeSource's, which conflicts
+# with Debian's npm: install it only when the command is missing.
+if ! command -v npm >/dev/null; then
+	"${SUDO[@]}" apt-get install -y -q --no-install-recommends npm || {
+		echo "setup.sh: npm is missing and could not be installed" >&2; exit 1; }
+fi
+# The dashboard's chart library, from npm into monitor/assets/vendor/ (not committed).
+"$(dirname "$0")/../monitor/assets/setup.sh"
