@@ -92,20 +92,22 @@ try {
 	await page.fill('#app-filter', '');
 	ok('filter narrows the application list');
 
-	/* 2. A growing queue shows as alarming: app-2's inbound in the growing panel and in
-	 * the application's row. */
-	await page.waitForSelector('#growing tr.alarming[data-app="app-2"][data-queue="inbound"]',
-	    { timeout: 60000 });
-	await page.selectOption('#health-filter', 'warning');
-	await page.waitForSelector('#apps tr[data-app="app-2"] .badge.growing', { timeout: T });
-	ok('app-2/inbound is listed as growing and app-2 is flagged (health warning, worst queue growing)');
-	await page.selectOption('#health-filter', 'all');
-	await page.waitForSelector('#tile-growing.lit', { timeout: T });
+	/* 2. A growing queue shows as alarming: app-2's row says so (health warning, worst
+	 * queue growing), the growing-queues tile is lit, and the Queues page lists
+	 * app-2/inbound among the growing queues. */
+	await page.waitForSelector('#tile-growing.lit', { timeout: 60000 });
 	await shot(page, 'overview');
+	await page.fill('#app-filter', 'app-2');
+	await page.waitForSelector('#apps tr.health-warning[data-app="app-2"] .badge.growing',
+	    { timeout: 60000 });
+	ok('app-2 is flagged on the overview: health warning, worst queue growing');
+	await page.click('#apps tr[data-app="app-2"] td:nth-child(2) a');
+	await loaded(page, 'queues');
+	await page.waitForSelector('#growing tr.alarming[data-app="app-2"][data-queue="inbound"]',
+	    { timeout: T });
+	ok('app-2/inbound is listed among the growing queues');
 
 	/* 3. Queue view: live depth chart, verdict growing. */
-	await page.click('#growing tr[data-app="app-2"][data-queue="inbound"] a');
-	await loaded(page, 'queues');
 	const card = page.locator('.card[data-queue="inbound"]');
 	await card.locator('.badge.growing').waitFor({ timeout: T });
 	await card.locator('canvas').first().waitFor({ timeout: T });
