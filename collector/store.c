@@ -19,6 +19,8 @@ struct store {
 	MDB_txn		*txn;		/* the tick's write transaction, or NULL */
 	MDB_dbi		 meta, names, ids, agents, events, evlog[STORE_EVLOG_PARTS];
 	uint32_t	 evlog_n;	/* blocks appended in the open transaction */
+	uint8_t		 evlog_dirty[STORE_EVLOG_PARTS];	/* may hold blocks to fold */
+	uint64_t	 nwrites;	/* changes in the open transaction */
 	uint64_t	 fold_dups;	/* blocks whose key was already in events */
 	uint32_t	 next_id[8];	/* per namespace; 0: not loaded yet */
 	int		 err;
@@ -226,6 +228,7 @@ store_open(const char *path, uint64_t map_size, char *err, size_t errlen)
 		snprintf(name, sizeof(name), "%s%d", STORE_DB_EVLOG, i);
 		db_add(s, s->evlog[i], name);
 	}
+	memset(s->evlog_dirty, 1, sizeof(s->evlog_dirty));
 	if ((s->path = xstrdup(path)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -272,6 +275,7 @@ store_begin(struct store *s)
 	s->rec_ready = 0;
 	s->pend_ptr = NULL;
 	s->evlog_n = 0;
+	s->nwrites = 0;
 	if (s->capturing)
 		repl_buf_reset(&s->cap, s->pos + 1, s->next_term);
 	return 0;
@@ -290,6 +294,13 @@ store_commit(struct store *s)
 
 	if (s->txn == NULL)
 		return 0;
+	if (s->nwrites == 0) {
+		/* Reads only: no position, no record, no fsync. */
+		mdb_txn_abort(s->txn);
+		s->txn = NULL;
+		s->pend_ptr = NULL;
+		return 0;
+	}
 	cap_settle(s);
 	if (s->capturing && s->cap.oom) {
 		/* A record that cannot be shipped must not be committed. */
@@ -336,6 +347,7 @@ store_abort(struct store *s)
 	s->txn = NULL;
 	s->pend_ptr = NULL;
 	s->rec_ready = 0;
+	memset(s->evlog_dirty, 1, sizeof(s->evlog_dirty));
 	/* Ids handed out in the dropped transaction are free again. */
 	memset(s->next_id, 0, sizeof(s->next_id));
 }
@@ -409,6 +421,7 @@ store_intern(struct store *s, enum store_ns ns, const char *name, uint32_t *id)
 	v.mv_size = 4;
 	if ((rc = mdb_put(s->txn, s->names, &k, &v, MDB_NOOVERWRITE)) != 0)
 		return store_write_fail(s, rc, "names put");
+	s->nwrites++;
 	cap_put(s, s->names, &k, &v);
 	ik[0] = (uint8_t)ns;
 	store_put_be32(ik + 1, *id);
@@ -462,6 +475,7 @@ store_agent_put(struct store *s, uint32_t agent, const struct store_agent_rec *r
 	v.mv_size = sizeof(vb);
 	if ((rc = mdb_put(s->txn, s->agents, &k, &v, 0)) != 0)
 		return store_write_fail(s, rc, "agents put");
+	s->nwrites++;
 	cap_put(s, s->agents, &k, &v);
 	return 0;
 }
@@ -491,6 +505,8 @@ store_block_reserve(struct store *s, const struct store_evkey *key, size_t len)
 		return NULL;
 	}
 	s->evlog_n++;
+	s->nwrites++;
+	s->evlog_dirty[key->app % STORE_EVLOG_PARTS] = 1;
 	p = v.mv_data;
 	store_evkey_encode(p, key);
 	if (s->capturing) {
@@ -616,6 +632,7 @@ fold_flush(struct store *s, struct fold_group *g)
 	p += wire_put_varint(p, (uint64_t)(g->tmax - g->tmin));
 	memcpy(p, g->buf, g->len);
 	cap_put(s, s->events, &k, &v);
+	s->nwrites++;
 	g->count = 0;
 	g->len = 0;
 	return 0;
@@ -707,6 +724,8 @@ fold_part(struct store *s, int part)
 	long moved = 0;
 	int rc, more;
 
+	if (!s->evlog_dirty[part])
+		return 0;
 	if (store_begin(s) == -1)
 		return -1;
 	if ((rc = mdb_cursor_open(s->txn, s->evlog[part], &c)) != 0)
@@ -753,6 +772,10 @@ fold_part(struct store *s, int part)
 	xfree(f.slot);
 	if (rc != 0)
 		return store_write_fail(s, rc, "fold");
+	if (moved > 0)
+		s->nwrites++;
+	/* Empty now; a block appended later in this transaction marks it again. */
+	s->evlog_dirty[part] = 0;
 	return moved;
 }
 
@@ -770,6 +793,8 @@ store_dbi(struct store *s, const char *name, unsigned int *dbi)
 		store_abort(s);
 		return store_fail(s, EINVAL, "too many databases or name too long");
 	}
+	/* Creating a database is a write: the commit below must not be skipped. */
+	s->nwrites++;
 	/* The handle outlives this transaction only if it commits. */
 	if (store_commit(s) == -1)
 		return -1;
@@ -788,6 +813,7 @@ store_put(struct store *s, unsigned int dbi, const void *key, size_t klen, const
 		return -1;
 	if ((rc = mdb_put(s->txn, dbi, &k, &v, 0)) != 0)
 		return store_write_fail(s, rc, "put");
+	s->nwrites++;
 	cap_put(s, dbi, &k, &v);
 	return 0;
 }
@@ -824,6 +850,7 @@ store_del(struct store *s, unsigned int dbi, const void *key, size_t klen)
 		return 0;
 	if (rc != 0)
 		return store_write_fail(s, rc, "del");
+	s->nwrites++;
 	cap_del(s, dbi, &k);
 	return 0;
 }
@@ -863,6 +890,7 @@ prune_evlog_part(struct store *s, int part, uint64_t cutoff_ms, size_t max_delet
 			cap_del(s, s->evlog[part], &k);
 			if ((rc = mdb_cursor_del(c, 0)) != 0)
 				break;
+			s->nwrites++;
 			deleted++;
 			rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
 			if (rc == EINVAL)
@@ -915,6 +943,7 @@ store_prune(struct store *s, uint64_t cutoff_ms, size_t max_deletes)
 			cap_del(s, s->events, &k);
 			if ((rc = mdb_cursor_del(c, 0)) != 0)
 				break;
+			s->nwrites++;
 			deleted++;
 			rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
 			if (rc == EINVAL)	/* deleted the last item */

@@ -25,7 +25,7 @@ usage(void)
 	    "       tandem dump   -s STORE [-a APP] [-k KIND] [--from MS] [--to MS] [-n MAX]\n"
 	    "                                         events as JSON lines\n"
 	    "       tandem verify -s STORE            check every (agent, seq) is stored once\n"
-	    "       tandem digest -s STORE            SHA-256 over every stored event\n"
+	    "       tandem digest -s STORE            a digest of every stored event (order-independent)\n"
 	    "       tandem ctl SOCKET REQUEST...       a request to collectord's control socket\n"
 	    "                                         (status | role active T | role standby T H:P |\n"
 	    "                                          drain | resume)\n");
@@ -332,18 +332,37 @@ cmd_verify(const struct opts *o)
 	return v.dups == 0 ? 0 : 1;
 }
 
-/* digest */
+/* digest: order-independent, so two stores that hold the same events agree however their
+ * blocks are laid out (folded or still in the commit log, merged differently). */
+
+struct digest_ctx {
+	uint64_t	lane[4];	/* sum of every event's SHA-256, lane by lane, mod 2^64 */
+	uint64_t	count;
+};
 
 static int
 digest_event(const struct store_event *ev, void *arg)
 {
+	struct digest_ctx *d = arg;
+	unsigned char h[32];
 	uint8_t hdr[4 + 8 + 4];
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned int n;
+	int i;
 
+	if (md == NULL)
+		return 1;
 	store_put_be32(hdr, ev->agent);
 	store_put_be64(hdr + 4, ev->seq);
 	store_put_be32(hdr + 12, (uint32_t)ev->len);
-	EVP_DigestUpdate(arg, hdr, sizeof(hdr));
-	EVP_DigestUpdate(arg, ev->data, ev->len);
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	EVP_DigestUpdate(md, hdr, sizeof(hdr));
+	EVP_DigestUpdate(md, ev->data, ev->len);
+	EVP_DigestFinal_ex(md, h, &n);
+	EVP_MD_CTX_free(md);
+	for (i = 0; i < 4; i++)
+		d->lane[i] += store_get_be64(h + 8 * i);
+	d->count++;
 	return 0;
 }
 
@@ -351,21 +370,15 @@ static int
 cmd_digest(const struct opts *o)
 {
 	struct store_reader *r = open_store(o);
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned char out[EVP_MAX_MD_SIZE];
-	unsigned int n, i;
+	struct digest_ctx d = { { 0 }, 0 };
 
-	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-		return 1;
-	if (store_reader_events(r, 0, 0, 0, UINT64_MAX, digest_event, md) == -1) {
+	if (store_reader_events(r, 0, 0, 0, UINT64_MAX, digest_event, &d) == -1) {
 		fprintf(stderr, "tandem: %s\n", store_reader_error(r));
 		return 1;
 	}
-	EVP_DigestFinal_ex(md, out, &n);
-	for (i = 0; i < n; i++)
-		printf("%02x", out[i]);
-	printf("\n");
-	EVP_MD_CTX_free(md);
+	printf("%016llx%016llx%016llx%016llx %llu events\n", (unsigned long long)d.lane[0],
+	    (unsigned long long)d.lane[1], (unsigned long long)d.lane[2],
+	    (unsigned long long)d.lane[3], (unsigned long long)d.count);
 	store_reader_close(r);
 	return 0;
 }
