@@ -894,9 +894,9 @@ derive_recover(struct derive *d)
 	mdb_cursor_close(cur);
 	cur = NULL;
 	for (part = 0, rc = 0; part < STORE_EVLOG_PARTS && (rc == 0 || rc == MDB_NOTFOUND); part++) {
-		char name[16];
+		char name[8];
 
-		snprintf(name, sizeof(name), "%s%d", STORE_DB_EVLOG, part);
+		store_evlog_name(name, part);
 		if ((rc = mdb_dbi_open(txn, name, 0, &evlog)) != 0 ||
 		    (rc = mdb_cursor_open(txn, evlog, &cur)) != 0)
 			break;

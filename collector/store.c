@@ -146,11 +146,11 @@ store_fail(struct store *s, int rc, const char *what)
 static int
 open_evlogs(struct store *s, MDB_txn *txn)
 {
-	char name[16];
+	char name[8];
 	int i, rc;
 
 	for (i = 0; i < STORE_EVLOG_PARTS; i++) {
-		snprintf(name, sizeof(name), "%s%d", STORE_DB_EVLOG, i);
+		store_evlog_name(name, i);
 		if ((rc = mdb_dbi_open(txn, name, MDB_CREATE, &s->evlog[i])) != 0)
 			return rc;
 	}
@@ -223,9 +223,9 @@ store_open(const char *path, uint64_t map_size, char *err, size_t errlen)
 	db_add(s, s->agents, STORE_DB_AGENTS);
 	db_add(s, s->events, STORE_DB_EVENTS);
 	for (i = 0; i < STORE_EVLOG_PARTS; i++) {
-		char name[16];
+		char name[8];
 
-		snprintf(name, sizeof(name), "%s%d", STORE_DB_EVLOG, i);
+		store_evlog_name(name, i);
 		db_add(s, s->evlog[i], name);
 	}
 	memset(s->evlog_dirty, 1, sizeof(s->evlog_dirty));

@@ -48,9 +48,9 @@ store_reader_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	for (i = 0; i < STORE_EVLOG_PARTS; i++) {
-		char name[16];
+		char name[8];
 
-		snprintf(name, sizeof(name), "%s%d", STORE_DB_EVLOG, i);
+		store_evlog_name(name, i);
 		if ((rc = mdb_dbi_open(txn, name, 0, &r->evlog[i])) != 0) {
 			snprintf(err, errlen, "store %s: %s: %s", path, name, mdb_strerror(rc));
 			goto fail;

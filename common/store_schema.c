@@ -5,6 +5,14 @@
 #include "common/wire.h"
 
 void
+store_evlog_name(char out[8], int part)
+{
+	memcpy(out, STORE_DB_EVLOG, 5);
+	out[5] = (char)('0' + (part & 7));
+	out[6] = '\0';
+}
+
+void
 store_put_be32(uint8_t *p, uint32_t v)
 {
 	p[0] = v >> 24;

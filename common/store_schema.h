@@ -82,6 +82,9 @@ struct store_agent_rec {
 };
 #define STORE_AGENT_REC_LEN	48
 
+/* The name of commit-log partition part (0 .. STORE_EVLOG_PARTS - 1): "evlog0" ... */
+void	store_evlog_name(char out[8], int part);
+
 void	store_put_be32(uint8_t *, uint32_t);
 void	store_put_be64(uint8_t *, uint64_t);
 uint32_t store_get_be32(const uint8_t *);

@@ -64,7 +64,7 @@ typedef int (*raw_event_cb)(const struct raw_block *, uint64_t seq, const uint8_
 static inline long
 raw_scan(const char *dir, raw_event_cb cb, void *arg)
 {
-	char dbname[16];
+	char dbname[16];	/* "events" or an evlog partition */
 	struct store_block_it it;
 	struct raw_block b;
 	MDB_env *env = NULL;
@@ -89,7 +89,7 @@ raw_scan(const char *dir, raw_event_cb cb, void *arg)
 		if (d == 0)
 			snprintf(dbname, sizeof(dbname), "%s", STORE_DB_EVENTS);
 		else
-			snprintf(dbname, sizeof(dbname), "%s%zu", STORE_DB_EVLOG, d - 1);
+			store_evlog_name(dbname, (int)d - 1);
 		if (mdb_dbi_open(txn, dbname, 0, &dbi) != 0 || mdb_cursor_open(txn, dbi, &c) != 0) {
 			blocks = -1;
 			goto out;
