@@ -13,7 +13,9 @@ PACKAGES=(
 	libevent-dev liblmdb-dev libprotobuf-c-dev protobuf-c-compiler libjansson-dev libmnl-dev
 	libcurl4-openssl-dev libssl-dev
 	# tests: unit framework, LMDB dumps, netns HA tests, process handling in scripts
-	libcmocka-dev lmdb-utils iproute2 procps psmisc
+	libcmocka-dev lmdb-utils iproute2 procps psmisc jq
+	# demo.sh: a forwarder from 127.0.0.1 into the demo's client namespace
+	socat
 	# dashboard: npm vendors uPlot (monitor/assets/setup.sh); the browser test drives chromium
 	# with playwright-core from npm (tests/browser/). npm itself: see below.
 	nodejs chromium
