@@ -26,6 +26,8 @@
 #define DECODE_BUDGET	(64u << 20)	/* arena bytes for one frame's decoded messages */
 
 static struct collector the_collector;
+static struct event *grace_ev;		/* shutdown: the grace period */
+static struct event *close_poll_ev;	/* shutdown: waiting for the standby */
 
 static __attribute__((noreturn)) void
 usage(void)
@@ -101,16 +103,16 @@ grace_cb(evutil_socket_t fd, short what, void *arg)
 static void
 shutdown_close_cb(evutil_socket_t fd, short what, void *arg)
 {
-	static struct event *poll_ev;
 	static int polls;
 	struct collector *c = arg;
 	struct timeval tv = { 0, 5000 };
 
 	if (ingest_held(c->ingest) > 0 && repl_master_connected(c) &&
 	    ++polls * 5 < (int)(c->conf->shutdown_grace_ms / 2)) {
-		if (poll_ev == NULL && (poll_ev = evtimer_new(c->base, shutdown_close_cb, c)) == NULL)
+		if (close_poll_ev == NULL &&
+		    (close_poll_ev = evtimer_new(c->base, shutdown_close_cb, c)) == NULL)
 			goto close;
-		evtimer_add(poll_ev, &tv);
+		evtimer_add(close_poll_ev, &tv);
 		return;
 	}
 close:
@@ -122,7 +124,6 @@ close:
 static void
 shutdown_cb(evutil_socket_t sig, short what, void *arg)
 {
-	static struct event *grace;
 	struct collector *c = arg;
 	struct timeval tv;
 
@@ -137,10 +138,10 @@ shutdown_cb(evutil_socket_t sig, short what, void *arg)
 		log_warnx("shutdown: the last commit failed; agents will resend");
 	tv.tv_sec = (long)(c->conf->shutdown_grace_ms / 1000);
 	tv.tv_usec = (long)(c->conf->shutdown_grace_ms % 1000) * 1000;
-	if ((grace = evtimer_new(c->base, grace_cb, c)) == NULL)
+	if ((grace_ev = evtimer_new(c->base, grace_cb, c)) == NULL)
 		event_base_loopexit(c->base, NULL);
 	else
-		evtimer_add(grace, &tv);
+		evtimer_add(grace_ev, &tv);
 	shutdown_close_cb(-1, 0, c);
 }
 
@@ -185,6 +186,7 @@ main(int argc, char *argv[])
 		if (errs.n > CONF_MAX_ERRORS)
 			fprintf(stderr, "... and %d more errors\n", errs.n - CONF_MAX_ERRORS);
 		fprintf(stderr, "%s: configuration rejected\n", conffile);
+		collector_conf_free(&conf);
 		return 1;
 	}
 	if (noaction) {
@@ -279,6 +281,10 @@ main(int argc, char *argv[])
 		event_free(statsf_ev);
 	event_free(sigterm);
 	event_free(sigint);
+	if (grace_ev != NULL)
+		event_free(grace_ev);
+	if (close_poll_ev != NULL)
+		event_free(close_poll_ev);
 	conn_free_all(c);
 	control_stop();
 	repl_standby_stop(c);

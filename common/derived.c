@@ -41,7 +41,8 @@ w_bytes(struct wbuf *w, const void *b, size_t n)
 		w->bad = 1;
 		return;
 	}
-	memcpy(w->p, b, n);
+	if (n > 0)		/* memcpy(p, NULL, 0) is undefined behaviour */
+		memcpy(w->p, b, n);
 	w->p += n;
 }
 
