@@ -757,6 +757,48 @@ rneed_cmp(const void *a, const void *b)
 	return x->agent < y->agent ? -1 : x->agent > y->agent;
 }
 
+/* The recovery's list of events to re-apply. */
+struct rrefs {
+	struct rref	*v;
+	size_t		 n, cap;
+};
+
+/*
+ * Adds the events of one stored block (key ek, body val/len) whose seq lies in (lo, hi] to r.
+ * 0, or -1 out of memory. Stops quietly at RECOVER_MAX_EVENTS.
+ */
+static int
+rrefs_add_block(struct rrefs *r, const struct store_evkey *ek, const uint8_t *val, size_t len,
+    uint64_t lo, uint64_t hi)
+{
+	struct store_block_it it;
+	const uint8_t *evp;
+	uint64_t delta, seq;
+	size_t evlen;
+	struct rref *nr;
+
+	if (store_block_open(&it, val, len) == -1)
+		return 0;
+	while (store_block_next(&it, &delta, &evp, &evlen) == 1) {
+		seq = ek->first_seq + delta;
+		if (seq <= lo || seq > hi || r->n == RECOVER_MAX_EVENTS)
+			continue;
+		if (r->n == r->cap) {
+			r->cap = r->cap ? r->cap * 2 : 4096;
+			if ((nr = xrealloc(r->v, r->cap * sizeof(*nr))) == NULL)
+				return -1;
+			r->v = nr;
+		}
+		r->v[r->n].agent = ek->agent;
+		r->v[r->n].app = ek->app;
+		r->v[r->n].seq = seq;
+		r->v[r->n].data = evp;
+		r->v[r->n].len = (uint32_t)evlen;
+		r->n++;
+	}
+	return 0;
+}
+
 static int
 derive_recover(struct derive *d)
 {
@@ -767,8 +809,8 @@ derive_recover(struct derive *d)
 	int part;
 	MDB_val k, v;
 	struct rneed *need = NULL, *nn;
-	struct rref *refs = NULL, *nr;
-	size_t nneed = 0, capneed = 0, nrefs = 0, caprefs = 0, i, j, e;
+	struct rrefs rr = { NULL, 0, 0 };
+	size_t nneed = 0, capneed = 0, i, j, e;
 	uint64_t t0 = d->clock_ms(), expected = 0, applied = 0;
 	int rc, ret = -1;
 
@@ -853,38 +895,14 @@ derive_recover(struct derive *d)
 			k.mv_size = sizeof(kb);
 			for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 			    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-				struct store_block_it it;
-				const uint8_t *evp;
-				uint64_t delta;
-				size_t evlen;
-
 				if (store_evkey_decode(k.mv_data, k.mv_size, &ek) == -1 ||
 				    ek.app != need[i].app || ek.kind != kind)
 					break;
 				for (e = i; e < j && need[e].agent != ek.agent; e++)
 					;
-				if (e == j || store_block_open(&it, v.mv_data, v.mv_size) == -1)
-					continue;
-				while (store_block_next(&it, &delta, &evp, &evlen) == 1) {
-					uint64_t seq = ek.first_seq + delta;
-
-					if (seq <= need[e].lo || seq > need[e].hi)
-						continue;
-					if (nrefs == RECOVER_MAX_EVENTS)
-						break;
-					if (nrefs == caprefs) {
-						caprefs = caprefs ? caprefs * 2 : 4096;
-						if ((nr = xrealloc(refs, caprefs * sizeof(*refs))) == NULL)
-							goto out;
-						refs = nr;
-					}
-					refs[nrefs].agent = ek.agent;
-					refs[nrefs].app = ek.app;
-					refs[nrefs].seq = seq;
-					refs[nrefs].data = evp;
-					refs[nrefs].len = (uint32_t)evlen;
-					nrefs++;
-				}
+				if (e < j && rrefs_add_block(&rr, &ek, v.mv_data, v.mv_size,
+				    need[e].lo, need[e].hi) == -1)
+					goto out;
 			}
 			if (rc != 0 && rc != MDB_NOTFOUND)
 				goto out;
@@ -903,37 +921,15 @@ derive_recover(struct derive *d)
 		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 		    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 			struct store_evkey ek;
-			struct store_block_it it;
-			const uint8_t *evp;
-			uint64_t delta;
-			size_t evlen;
 
 			if (v.mv_size < STORE_EVKEY_LEN ||
 			    store_evkey_decode(v.mv_data, STORE_EVKEY_LEN, &ek) == -1)
 				continue;
 			for (e = 0; e < nneed && need[e].agent != ek.agent; e++)
 				;
-			if (e == nneed || store_block_open(&it, (const uint8_t *)v.mv_data +
-			    STORE_EVKEY_LEN, v.mv_size - STORE_EVKEY_LEN) == -1)
-				continue;
-			while (store_block_next(&it, &delta, &evp, &evlen) == 1) {
-				uint64_t seq = ek.first_seq + delta;
-
-				if (seq <= need[e].lo || seq > need[e].hi || nrefs == RECOVER_MAX_EVENTS)
-					continue;
-				if (nrefs == caprefs) {
-					caprefs = caprefs ? caprefs * 2 : 4096;
-					if ((nr = xrealloc(refs, caprefs * sizeof(*refs))) == NULL)
-						goto out;
-					refs = nr;
-				}
-				refs[nrefs].agent = ek.agent;
-				refs[nrefs].app = ek.app;
-				refs[nrefs].seq = seq;
-				refs[nrefs].data = evp;
-				refs[nrefs].len = (uint32_t)evlen;
-				nrefs++;
-			}
+			if (e < nneed && rrefs_add_block(&rr, &ek, (const uint8_t *)v.mv_data +
+			    STORE_EVKEY_LEN, v.mv_size - STORE_EVKEY_LEN, need[e].lo, need[e].hi) == -1)
+				goto out;
 		}
 		mdb_cursor_close(cur);
 		cur = NULL;
@@ -941,13 +937,13 @@ derive_recover(struct derive *d)
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		goto out;
 	/* Per agent in sequence order: contributor seqs rely on it. */
-	qsort(refs, nrefs, sizeof(*refs), rref_cmp);
-	for (i = 0; i < nrefs; i++) {
-		Tandem__Event *ev = tandem__event__unpack(NULL, refs[i].len, refs[i].data);
+	qsort(rr.v, rr.n, sizeof(*rr.v), rref_cmp);
+	for (i = 0; i < rr.n; i++) {
+		Tandem__Event *ev = tandem__event__unpack(NULL, rr.v[i].len, rr.v[i].data);
 
 		if (ev == NULL)
 			continue;
-		derive_apply(d, refs[i].agent, refs[i].app, refs[i].seq, ev->time_ms, ev);
+		derive_apply(d, rr.v[i].agent, rr.v[i].app, rr.v[i].seq, ev->time_ms, ev);
 		tandem__event__free_unpacked(ev, NULL);
 		applied++;
 		if (d->failed)
@@ -962,7 +958,7 @@ out:
 	if (env != NULL)
 		mdb_env_close(env);
 	xfree(need);
-	xfree(refs);
+	xfree(rr.v);
 	derive_stats.recoveries++;
 	derive_stats.recovered_events += applied;
 	derive_stats.recovery_skipped += expected > applied ? expected - applied : 0;
