@@ -27,6 +27,12 @@
 
 #define FRAMES_PER_WAKEUP	64	/* then yield to other connections */
 #define READ_CHUNK		(64 * 1024)
+/*
+ * Unread input kept per connection: small, so thousands of agents facing a busy collector
+ * cannot pin gigabytes (5000 x 16 KiB = 80 MiB at most). A frame that needs more raises the
+ * bound for itself only, up to frame_max.
+ */
+#define IN_HIGH			(16 * 1024)
 
 struct conn {
 	struct collector	*c;
@@ -35,6 +41,7 @@ struct conn {
 	struct agent_state	*agent;
 	uint64_t		 last_seq;	/* highest seq received on this connection */
 	int			 paused;	/* reading stopped: replies not read by the peer */
+	size_t			 in_high;	/* the read high watermark now */
 	char			 peer[64];
 	struct conn		*next, *prev;	/* every connection, for shutdown */
 };
@@ -357,6 +364,11 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		evbuffer_copyout(in, hdr, FRAME_HDR);
 		switch (frame_parse(hdr, avail, cn->c->conf->frame_max, &len)) {
 		case FRAME_NEED_MORE:
+			if (FRAME_HDR + len > cn->in_high) {
+				/* A big frame: room for exactly it, then back to the small bound. */
+				cn->in_high = FRAME_HDR + len;
+				bufferevent_setwatermark(bev, EV_READ, 0, cn->in_high);
+			}
 			return;
 		case FRAME_ERR_ZERO:
 			conn_error_frame(cn, TANDEM__ERROR_CODE__ERR_FRAME, "frame of length 0");
@@ -378,6 +390,10 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		if (conn_frame(cn, body + FRAME_HDR, len) == -1)
 			return;
 		evbuffer_drain(in, FRAME_HDR + len);
+		if (cn->in_high != IN_HIGH) {
+			cn->in_high = IN_HIGH;
+			bufferevent_setwatermark(bev, EV_READ, 0, IN_HIGH);
+		}
 	}
 	/* Yield: let other connections in, come back for the rest. */
 	if (evbuffer_get_length(in) >= FRAME_HDR)
@@ -475,8 +491,8 @@ conn_accept(struct collector *c, evutil_socket_t fd, const struct sockaddr *sa, 
 		return;
 	}
 	bufferevent_set_max_single_read(cn->bev, READ_CHUNK);
-	/* Never buffer more than one whole frame ahead. */
-	bufferevent_setwatermark(cn->bev, EV_READ, 0, c->conf->frame_max + FRAME_HDR);
+	cn->in_high = IN_HIGH;
+	bufferevent_setwatermark(cn->bev, EV_READ, 0, IN_HIGH);
 	bufferevent_setcb(cn->bev, conn_read_cb, conn_write_cb, conn_event_cb, cn);
 	tv.tv_sec = (long)(c->conf->hello_timeout_ms / 1000);
 	tv.tv_usec = (long)(c->conf->hello_timeout_ms % 1000) * 1000;
