@@ -303,6 +303,25 @@ echo "    whole file: $(calc "%.1f" "$FILE_BYTES / $STORED") bytes per event;" \
     "used pages less free list: $(calc "%.1f" "($PAGES - ${FREE:-0}) * $PSIZE / $STORED") bytes per event"
 echo "e. bytes on disk per stored event: $PER_EV (used pages); protobuf $PB_AVG bytes per event;" \
     "ratio $DISK_RATIO"
+# The same split by database: the events themselves (ranges and commit log) and the derived
+# records (rollups, live transactions, ...) the collector keeps beside them.
+BYDB=$(mdb_stat -a "$STORE_B64" | awk '
+	/^Status of / { db = $3 }
+	/Branch pages:|Leaf pages:|Overflow pages:/ { p[db] += $3 }
+	END {
+		for (d in p) {
+			if (d == "events" || d ~ /^evlog/) ev += p[d]
+			else if (d ~ /^d_/) der += p[d]
+			else other += p[d]
+		}
+		printf "%d %d %d\n", ev, der, other
+	}')
+read -r EV_PAGES DER_PAGES OTHER_PAGES <<<"$BYDB"
+EV_PER=$(calc "%.1f" "$EV_PAGES * $PSIZE / $STORED")
+echo "    by database: events $EV_PAGES pages, derived records $DER_PAGES pages, other $OTHER_PAGES pages"
+echo "e. bytes on disk per stored event, events only (without derived records): $EV_PER;" \
+    "ratio $(calc "%.2f" "$EV_PER / $PB_AVG"); derived records add" \
+    "$(calc "%.1f" "$DER_PAGES * $PSIZE / $STORED") bytes per event"
 echo
 
 # ---- f. RSS with 5 000 agents ------------------------------------------------------------
@@ -312,15 +331,19 @@ RSS0=$(awk '/VmRSS/ { print $2 }' "/proc/$CPID/status")
 timeout -k 5 $((DRAIN_S + 120)) "$AGENT" simulate -c "127.0.0.1:$CPORT" -t bench --seed "$SEED" \
     --timeout "$DRAIN_S" -n "$RSS_AGENTS" -r "$RSS_RATE" -d "$D_RSS" -b 16 >"$CDIR/sim.out" 2>&1 &
 SPID=$!
-RSS_MAX=0; RSS_CONN=0
+RSS_MAX=0; RSS_CONN=0; ANON_MAX=0
 # Sample every 0.5 s while the simulator runs (bounded by count as well as by its timeout).
 for i in $(seq 1 $(( (D_RSS + DRAIN_S + 130) * 2 ))); do
 	kill -0 "$SPID" 2>/dev/null || break
 	sleep 0.5
 	r=$(awk '/VmRSS/ { print $2 }' "/proc/$CPID/status" 2>/dev/null)
 	c=$(stat_counter "$CDIR/stats" conns_open 2>/dev/null)
+	a=$(awk '/RssAnon/ { print $2 }' "/proc/$CPID/status" 2>/dev/null)
 	if [ -n "$r" ] && [ -n "$c" ] && [ "$c" -ge "$RSS_AGENTS" ] && [ "$r" -gt "$RSS_MAX" ]; then
 		RSS_MAX=$r; RSS_CONN=$c
+	fi
+	if [ -n "$a" ] && [ -n "$c" ] && [ "$c" -ge "$RSS_AGENTS" ] && [ "$a" -gt "$ANON_MAX" ]; then
+		ANON_MAX=$a
 	fi
 done
 wait "$SPID"; RSS_RC=$?; SPID=""
@@ -330,7 +353,8 @@ echo "    idle collector $(calc "%.1f" "$RSS0 / 1024") MB; $(grep -c '^ *[0-9]*s
     "load $(load1)$(sim_failed "$RSS_RC")"
 if [ "$RSS_MAX" -gt 0 ]; then
 	RSS_MB=$(calc "%.1f" "$RSS_MAX / 1024")
-	echo "f. collector RSS with $RSS_CONN connected agents: $RSS_MB MB (highest VmRSS while all were connected)"
+	echo "f. collector RSS with $RSS_CONN connected agents: $RSS_MB MB (highest VmRSS while all were connected;" \
+	    "of it at most $(calc "%.1f" "$ANON_MAX / 1024") MB anonymous memory, the rest mapped store pages)"
 else
 	RSS_MB=""
 	echo "f. collector RSS with $RSS_AGENTS connected agents: NOT MEASURED (they never were all connected at once)"
