@@ -16,7 +16,7 @@
 
 TRIALS=${TRIALS:-10}
 BENCH_START=$(now_ms)
-BENCH_BUDGET_MS=${BENCH_BUDGET_MS:-560000}
+BENCH_BUDGET_MS=${BENCH_BUDGET_MS:-470000}
 RESULTS=()
 
 time_left() { [ $(( $(now_ms) - BENCH_START )) -lt "$BENCH_BUDGET_MS" ]; }
@@ -59,8 +59,28 @@ standby_caught_up() {
 	[ "$act" = a ] && sb=b || sb=a
 	ctl "$sb" -j status 2>/dev/null | jq -e '.role == "STANDBY" and .peer.role == "ACTIVE" and
 	    .peer.state == "alive" and (.faults.local | not) and .not_claiming == null and
-	    .replication.log_pos + 1000 >= .peer.ack_pos and
+	    .replication.log_pos >= .peer.ack_pos and
 	    ((.collector.configured | not) or .collector.healthy)' >/dev/null
+}
+
+# pair_ready TRIAL: waits for standby_caught_up; a standby collector that crashed is reported
+# (it is not had's) and restarted once. 1 when the pair cannot be made ready: end the series.
+COLL_CRASHES=0
+pair_ready() {
+	local sb act
+	time_left || return 1
+	wait_until 15 standby_caught_up && return 0
+	act=$(active_node)
+	sb=$(other_of "${act:-a}")
+	say "trial $1: pair not ready after 20 s (standby $sb: $(ctl "$sb" -j status 2>/dev/null | jq -c '{role, faults, log_pos: .replication.log_pos, peer_ack: .peer.ack_pos, collector: .collector.healthy}'))"
+	if ! kill -0 "${COLL_PID[$sb]}" 2>/dev/null; then
+		COLL_CRASHES=$((COLL_CRASHES + 1))
+		say "  collectord on $sb is dead: $(grep -E 'fatal' "$T/$sb/coll.log" | tail -1); restarting it"
+		start_collector "$sb"
+		wait_until 15 standby_caught_up && return 0
+	fi
+	say "  ending this series"
+	return 1
 }
 
 other_of() { [ "$1" = a ] && echo b || echo a; }
@@ -75,8 +95,9 @@ tandem_kill_trials() {
 	ACK_MS=()
 	for ((i = 1; i <= n; i++)); do
 		time_left || { say "time bound reached after $((i - 1)) kill trials"; break; }
-		wait_until 20 standby_caught_up || { say "trial $i: pair not ready; skipped"; continue; }
+		pair_ready "$i" || break
 		act=$(active_node)
+		[ -n "$act" ] || { say "trial $i: no single active; skipped"; continue; }
 		PROBE_N=$((PROBE_N + 1))
 		out=$T/ack.$PROBE_N
 		ACK_OUTS+=("$out")
@@ -93,6 +114,7 @@ tandem_kill_trials() {
 			ACK_MS+=("$(awk -v e="$gap_end" -v t="$t0" 'BEGIN { printf "%.1f", (e - t) / 1e6 }')")
 		fi
 		say "  kill trial $i: $act killed; TCP answer after ${ms:-timeout} ms; agent acked again after ${ACK_MS[-1]:-?} ms"
+		[ -n "$ms" ] || say "  survivor: $(ctl "$(other_of "$act")" -j status | jq -c '{role, not_claiming, log_pos: .replication.log_pos, peer_ack: .peer.ack_pos}')"
 		start_node "$act"
 	done
 }
@@ -102,8 +124,9 @@ tandem_linkdown_trials() {
 	LINK_MS=()
 	for ((i = 1; i <= n; i++)); do
 		time_left || { say "time bound reached after $((i - 1)) link-down trials"; break; }
-		wait_until 20 standby_caught_up || { say "trial $i: pair not ready; skipped"; continue; }
+		pair_ready "$i" || break
 		act=$(active_node)
+		[ -n "$act" ] || { say "trial $i: no single active; skipped"; continue; }
 		t0=$(date +%s%N)
 		ip -n "${NS[br]}" link set "p$act" down
 		ms=$(nsx c "$PROBE" first "$VIP:$COLL_PORT" 10000 "$t0") || ms=""
@@ -121,8 +144,9 @@ tandem_switch_trials() {
 	SW_ACK=()
 	for ((i = 1; i <= n; i++)); do
 		time_left || { say "time bound reached after $((i - 1)) switchover trials"; break; }
-		wait_until 20 standby_caught_up || { say "trial $i: pair not ready; skipped"; continue; }
+		pair_ready "$i" || break
 		act=$(active_node)
+		[ -n "$act" ] || { say "trial $i: no single active; skipped"; continue; }
 		PROBE_N=$((PROBE_N + 1))
 		out=$T/ack.$PROBE_N
 		ACK_OUTS+=("$out")
@@ -183,9 +207,11 @@ tandem_phase() {
 
 tandem_stop() {
 	kill -TERM "$SIM_PID" 2>/dev/null
-	wait_load 90
+	wait_load 30
 	local act total_sim total_probe probe_acked lost
 	act=$(active_node)
+	[ -n "$act" ] || act=$(holders | awk '{ print $1 }')
+	[ -n "$act" ] || act=a
 	probe_acked=0
 	for f in "${ACK_OUTS[@]}"; do
 		probe_acked=$((probe_acked + $(awk '{ print $10 }' "$f" 2>/dev/null || echo 0)))
@@ -223,6 +249,8 @@ write_keepalived() {
 
 start_keepalived() {
 	local h=$1
+	# A rebooted node has no pid files; stale ones make keepalived believe it still runs.
+	rm -f "$T/$h"/ka*.pid
 	ip netns exec "${NS[$h]}" keepalived -n -P -l -f "$T/$h/keepalived.conf" \
 	    -p "$T/$h/ka.pid" -r "$T/$h/ka_vrrp.pid" -c "$T/$h/ka_chk.pid" >> "$T/$h/ka.log" 2>&1 &
 	PIDS+=("$!")
@@ -242,6 +270,7 @@ keepalived_phase() {
 		start_keepalived "$h"
 	done
 	wait_until 15 ka_settled || die "keepalived did not elect a master"
+	sleep 5		# VRRP pre-emption by the higher priority settles first
 	KA_KILL=()
 	KA_LINK=()
 	for ((i = 1; i <= TRIALS; i++)); do
@@ -251,14 +280,14 @@ keepalived_phase() {
 		sleep 0.5
 		t0=$(date +%s%N)
 		kill_node "$act"
-		ms=$(nsx c "$PROBE" first "$VIP:$COLL_PORT" 15000 "$t0") || ms=""
+		ms=$(nsx c "$PROBE" first "$VIP:$COLL_PORT" 8000 "$t0") || ms=""
 		[ -n "$ms" ] && KA_KILL+=("$ms")
 		say "  kill trial $i: $act killed; TCP answer after ${ms:-timeout} ms; the dead node still holds the VIP: $(has_vip "$act" && echo yes || echo no)"
 		# A rebooted node comes back without the address.
 		ip -n "${NS[$act]}" addr del "$VIP/$VIP_PLEN" dev eth0 2>/dev/null
 		start_collector "$act"
 		start_keepalived "$act"
-		sleep 1
+		sleep 5		# it comes back as BACKUP, then pre-empts if its priority is higher
 	done
 	for ((i = 1; i <= TRIALS; i++)); do
 		time_left || { say "time bound reached after $((i - 1)) keepalived link-down trials"; break; }
@@ -266,12 +295,12 @@ keepalived_phase() {
 		act=$(holders)
 		t0=$(date +%s%N)
 		ip -n "${NS[br]}" link set "p$act" down
-		ms=$(nsx c "$PROBE" first "$VIP:$COLL_PORT" 15000 "$t0") || ms=""
+		ms=$(nsx c "$PROBE" first "$VIP:$COLL_PORT" 8000 "$t0") || ms=""
 		[ -n "$ms" ] && KA_LINK+=("$ms")
 		say "  link-down trial $i: $act's link cut; TCP answer after ${ms:-timeout} ms"
 		sleep 0.3
 		ip -n "${NS[br]}" link set "p$act" up
-		sleep 1
+		sleep 5
 	done
 	for h in a b; do kill_node "$h"; ip -n "${NS[$h]}" addr del "$VIP/$VIP_PLEN" dev eth0 2>/dev/null; done
 }
@@ -285,14 +314,15 @@ command -v keepalived >/dev/null || say "keepalived not installed: its rows are 
 netns_setup
 CC0=$CC REPL0=$REPL
 
+if [ "${SKIP_TANDEM:-0}" != 1 ]; then
 INTERVAL=100ms
 tandem_phase
 tandem_kill_trials "$TRIALS"
 T_KILL=("${KILL_MS[@]}")
 T_ACK=("${ACK_MS[@]}")
+tandem_switch_trials "$TRIALS"
 tandem_linkdown_trials "$TRIALS"
 T_LINK=("${LINK_MS[@]}")
-tandem_switch_trials "$TRIALS"
 tandem_stop
 T_LOST=$LOST
 
@@ -305,8 +335,10 @@ F_KILL=("${KILL_MS[@]}")
 F_ACK=("${ACK_MS[@]}")
 tandem_stop
 F_LOST=$LOST
+fi
 
 if command -v keepalived >/dev/null; then
+	BENCH_BUDGET_MS=$((BENCH_BUDGET_MS + 100000))	# keepalived always gets its turn
 	keepalived_phase default
 	K1_KILL=("${KA_KILL[@]}")
 	K1_LINK=("${KA_LINK[@]}")
@@ -326,6 +358,7 @@ summary "Tandem: switchover client TCP gap" "${SW_GAP[@]}"
 target "switchover client gap (max)" "$MAX" "<=" 100
 summary "Tandem: switchover agent ack gap" "${SW_ACK[@]}"
 printf '%-58s %s\n' "Tandem 100ms: acknowledged events lost" "$T_LOST"
+printf '%-58s %s\n' "collectord crashes during the Tandem runs (restarted)" "$COLL_CRASHES"
 target "acked events lost (100ms run)" "$T_LOST" "==" 0
 summary "Tandem 10ms: kill -9 active -> first TCP answer on VIP" "${F_KILL[@]}"
 target "takeover median at 10 ms heartbeat" "$MED" "<=" 40

@@ -63,7 +63,7 @@ netns_cleanup() {
 		pids=$(ip netns pids "$n" 2>/dev/null)
 		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
 	done
-	wait 2>/dev/null
+	# No `wait` here: a child stuck in an uninterruptible state must not keep the namespaces.
 	for n in "${NSLIST[@]}"; do ip netns del "$n" 2>/dev/null; done
 	if [ -n "$T" ]; then
 		if [ "${KEEP:-0}" = 1 ]; then echo "kept $T"; else rm -rf "$T"; fi
