@@ -314,6 +314,9 @@ command -v keepalived >/dev/null || say "keepalived not installed: its rows are 
 netns_setup
 CC0=$CC REPL0=$REPL
 
+T_KILL=() T_ACK=() T_LINK=() SW_GAP=() SW_ACK=() F_KILL=() F_ACK=()
+T_LOST="" F_LOST="" STALL_FAILOVERS=""
+K1_KILL=() K1_LINK=() K2_KILL=() K2_LINK=()
 if [ "${SKIP_TANDEM:-0}" != 1 ]; then
 INTERVAL=100ms
 tandem_phase

@@ -223,7 +223,7 @@ kill_node() {
 	local h=$1 pids
 	pids=$(ip netns pids "${NS[$h]}" 2>/dev/null)
 	[ -n "$pids" ] && kill -9 $pids 2>/dev/null
-	wait "${HAD_PID[$h]}" "${COLL_PID[$h]}" 2>/dev/null
+	wait ${HAD_PID[$h]:-} ${COLL_PID[$h]:-} 2>/dev/null
 	return 0
 }
 
