@@ -200,8 +200,9 @@ handle(struct ctl_client *cl, char *line)
 		term = strtoull(argv[2], &end, 10);
 		if (*end != '\0')
 			return reply_error(cl, "term is not a number");
-		if (strcmp(argv[1], "active") == 0 && argc == 3) {
-			if (role_set_active(c, term, err, sizeof(err)) == -1)
+		if (strcmp(argv[1], "active") == 0 && (argc == 3 ||
+		    (argc == 4 && strcmp(argv[3], "alone") == 0))) {
+			if (role_set_active(c, term, argc == 4, err, sizeof(err)) == -1)
 				return reply_error(cl, err);
 			return reply(cl, status_json(c));
 		}
@@ -210,7 +211,7 @@ handle(struct ctl_client *cl, char *line)
 				return reply_error(cl, err);
 			return reply(cl, status_json(c));
 		}
-		return reply_error(cl, "usage: role active TERM | role standby TERM HOST:PORT");
+		return reply_error(cl, "usage: role active TERM [alone] | role standby TERM HOST:PORT");
 	}
 	if (strcmp(argv[0], "drain") == 0 && argc == 1) {
 		if (c->role != ROLE_ACTIVE)

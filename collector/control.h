@@ -19,9 +19,10 @@ struct collector;
  *                "lag":N,        log_pos - peer_pos
  *                "protected":bool},
  *        "conns":N,"events_stored":N,"store_full":bool,"ok":true}
- *   role active TERM
+ *   role active TERM [alone]
  *       Become (or stay) the active node for TERM: accept agents, serve replication to a
- *       standby. Idempotent. -> {"ok":true,"role":"active","term":N}
+ *       standby. Idempotent. With "alone" (the peer is known dead) acks do not wait
+ *       repl_timeout for a standby first. -> {"ok":true,"role":"active","term":N}
  *   role standby TERM HOST:PORT
  *       Become a standby of the active whose replication listener is HOST:PORT: refuse and
  *       close agents (ERR_SHUTDOWN "not the active node"), follow the replication stream,

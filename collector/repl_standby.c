@@ -164,7 +164,12 @@ snap_end(struct repl_standby *sb)
 	c->store = NULL;
 	if (old_pos > 0) {
 		/* Never drop what this node held: it may hold events only it has. */
-		snprintf(aside, sizeof(aside), "%s.aside-%lld", path, (long long)time(NULL));
+		/* Unique: two snapshots may land within one second. */
+		snprintf(aside, sizeof(aside), "%s.aside-%lld-%llu", path, (long long)time(NULL),
+		    (unsigned long long)old_pos);
+		for (int i = 1; access(aside, F_OK) == 0 && i < 1000; i++)
+			snprintf(aside, sizeof(aside), "%s.aside-%lld-%llu-%d", path,
+			    (long long)time(NULL), (unsigned long long)old_pos, i);
 		if (rename(path, aside) == -1)
 			fatal("replication: setting the old store aside as %s", aside);
 		if (sb->snap_diverged)

@@ -23,7 +23,7 @@ collector_role_name(enum collector_role r)
 }
 
 int
-role_set_active(struct collector *c, uint64_t term, char *err, size_t errlen)
+role_set_active(struct collector *c, uint64_t term, int alone, char *err, size_t errlen)
 {
 	if (c->role == ROLE_ACTIVE && c->term == term)
 		return 0;
@@ -41,7 +41,7 @@ role_set_active(struct collector *c, uint64_t term, char *err, size_t errlen)
 		    (unsigned long long)store_pos(c->store));
 		c->role = ROLE_ACTIVE;
 		c->paused = 0;
-		repl_master_activate(c, 1);
+		repl_master_activate(c, !alone);
 		/* Blocks the old active had not folded yet: into their ranges, as records the
 		 * next standby receives like any other. */
 		while (store_fold(c->store, 100000) > 0)

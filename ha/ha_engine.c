@@ -394,7 +394,9 @@ engine_sync_collector(struct engine *g)
 	if (want == g->cc_role_acked && g->e.term == g->cc_term_acked)
 		return;
 	if (want == ELECT_ST_ACTIVE) {
-		snprintf(line, sizeof(line), "role active %" PRIu64, g->e.term);
+		/* With the peer dead there is no standby to wait for: acks go local at once. */
+		snprintf(line, sizeof(line), "role active %" PRIu64 "%s", g->e.term,
+		    g->e.peer_state == ELECT_PEER_DEAD ? " alone" : "");
 	} else {
 		inet_ntop(AF_INET, &g->conf->peer_repl.sin_addr, a, sizeof(a));
 		snprintf(line, sizeof(line), "role standby %" PRIu64 " %s:%u", g->e.term, a,
