@@ -25,6 +25,9 @@
  * Timestamps (precision=ms) are one millisecond apart, ending now: the simulator stamps
  * wall-clock time, and many events share a millisecond there, which in InfluxDB would make
  * points of one series overwrite each other. Distinct times keep every event a point.
+ * With --span-ms S the -N points are instead spread evenly over the S milliseconds before
+ * now (precision=ns, still distinct), so that they cover the same time as a Tandem store
+ * filled in S milliseconds (tests/bench/monitor_bench.sh).
  *
  * Batches of -B points are POSTed over -C connections at once (curl multi). The clock starts
  * at the first POST and stops when the last one returned 204. Failed POSTs are retried (at
@@ -54,19 +57,22 @@ struct load {
 	int64_t		 base_ms;
 	uint64_t	 generated, max_points;
 	unsigned	 batch;
+	int64_t		 span_base_ns;	/* --span-ms: first point's time in ns, else 0 */
+	double		 span_step_ns;
 };
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: influx_load -u http://127.0.0.1:PORT --db NAME -n N_APPS "
-	    "[--seed S] [-N MAX_POINTS] [-d SECONDS] [-B BATCH] [-C CONNS]\n"
+	    "[--seed S] [-N MAX_POINTS] [-d SECONDS] [-B BATCH] [-C CONNS] [--span-ms S]\n"
 	    "  -n N         applications (as tandem-agent simulate -n)\n"
 	    "  --seed S     generator seed (default 1, as simulate)\n"
 	    "  -N POINTS    stop after this many points (default 50000000)\n"
 	    "  -d SECONDS   stop generating after this long (default 10)\n"
 	    "  -B BATCH     points per POST (default 5000)\n"
-	    "  -C CONNS     concurrent POSTs (default 4, at most 32)\n");
+	    "  -C CONNS     concurrent POSTs (default 4, at most 32)\n"
+	    "  --span-ms S  spread the -N points over the S ms before now (ns timestamps)\n");
 	exit(2);
 }
 
@@ -183,9 +189,9 @@ level_name(Tandem__LogLevel l)
 	}
 }
 
-/* One event as one line. */
+/* One event as one line, at time ts (in the write's precision). */
 static void
-put_event(struct slot *s, const Tandem__Event *ev, unsigned app)
+put_event(struct slot *s, const Tandem__Event *ev, unsigned app, int64_t ts)
 {
 	char appname[32], tmp[32];
 	size_t i;
@@ -237,7 +243,7 @@ put_event(struct slot *s, const Tandem__Event *ev, unsigned app)
 		fprintf(stderr, "influx_load: unknown event kind %d\n", (int)ev->kind_case);
 		exit(1);
 	}
-	n = snprintf(tmp, sizeof(tmp), " %" PRId64 "\n", ev->time_ms);
+	n = snprintf(tmp, sizeof(tmp), " %" PRId64 "\n", ts);
 	put(s, tmp, (size_t)n);
 }
 
@@ -260,7 +266,8 @@ fill(struct load *ld, struct slot *s)
 			s->cap = s->cap * 2 + LINE_MAX_BYTES;
 		}
 		sim_next(ld->sim, ld->base_ms + (int64_t)ld->generated, &app, &ld->sev);
-		put_event(s, &ld->sev.ev, app);
+		put_event(s, &ld->sev.ev, app, ld->span_base_ns != 0 ? ld->span_base_ns +
+		    (int64_t)((double)ld->generated * ld->span_step_ns) : ld->sev.ev.time_ms);
 		s->npoints++;
 		ld->generated++;
 	}
@@ -296,12 +303,13 @@ submit(CURLM *multi, struct slot *s)
 int
 main(int argc, char *argv[])
 {
-	enum { OPT_DB = 1000, OPT_SEED };
+	enum { OPT_DB = 1000, OPT_SEED, OPT_SPAN };
 	static const struct option longopts[] = {
 		{ "url",	required_argument,	NULL, 'u' },
 		{ "db",		required_argument,	NULL, OPT_DB },
 		{ "apps",	required_argument,	NULL, 'n' },
 		{ "seed",	required_argument,	NULL, OPT_SEED },
+		{ "span-ms",	required_argument,	NULL, OPT_SPAN },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct load ld;
@@ -312,6 +320,7 @@ main(int argc, char *argv[])
 	uint64_t napps = 0, seed = 1, max_points = 50000000, written = 0, failed = 0;
 	uint64_t retries = 0, posts = 0, bytes = 0, t0 = 0, t_last = 0, gen_end, hard_end;
 	double duration = 10, secs;
+	uint64_t span_ms = 0;
 	unsigned batch = 5000, nconns = 4, i, busy;
 	CURLM *multi;
 	CURLMsg *msg;
@@ -333,6 +342,9 @@ main(int argc, char *argv[])
 		case OPT_SEED:
 			seed = number("--seed", optarg, 0, UINT64_MAX);
 			break;
+		case OPT_SPAN:
+			span_ms = number("--span-ms", optarg, 1, UINT64_C(100) * 86400 * 1000);
+			break;
 		case 'N':
 			max_points = number("-N", optarg, 1, UINT64_C(1000000000));
 			break;
@@ -353,7 +365,8 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc || url == NULL || db == NULL || napps == 0)
 		usage();
-	snprintf(wurl, sizeof(wurl), "%s/write?db=%s&precision=ms", url, db);
+	snprintf(wurl, sizeof(wurl), "%s/write?db=%s&precision=%s", url, db,
+	    span_ms > 0 ? "ns" : "ms");
 
 	memset(&ld, 0, sizeof(ld));
 	if ((ld.sim = sim_new((unsigned)napps, seed)) == NULL) {
@@ -364,6 +377,16 @@ main(int argc, char *argv[])
 	ld.batch = batch;
 	/* One millisecond per point, the last one a second before now. */
 	ld.base_ms = now_ms() - (int64_t)max_points - 1000;
+	if (span_ms > 0) {
+		/* Distinct times need a step of at least 1 ns. */
+		if (span_ms * 1000000 < max_points) {
+			fprintf(stderr, "influx_load: --span-ms %" PRIu64 " is too short for %" PRIu64
+			    " distinct nanosecond times\n", span_ms, max_points);
+			return 2;
+		}
+		ld.span_base_ns = (now_ms() - (int64_t)span_ms) * 1000000;
+		ld.span_step_ns = (double)span_ms * 1e6 / (double)max_points;
+	}
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || (multi = curl_multi_init()) == NULL) {
 		fprintf(stderr, "influx_load: curl init failed\n");
