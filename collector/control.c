@@ -86,14 +86,15 @@ status_json(struct collector *c)
 	uint64_t pos = store_pos(c->store), peer = repl_master_peer_pos(c);
 	json_t *repl;
 
-	repl = json_pack("{s:s,s:b,s:I,s:I,s:b,s:I}",
+	repl = json_pack("{s:s,s:b,s:I,s:I,s:b,s:I,s:I}",
 	    "mode", c->conf->ack_mode_local ? "local" : "replicated",
 	    "connected", c->role == ROLE_STANDBY ? repl_standby_connected(c) :
 	    repl_master_connected(c),
 	    "peer_pos", (json_int_t)peer,
 	    "lag", (json_int_t)(c->role == ROLE_ACTIVE && pos > peer ? pos - peer : 0),
 	    "protected", repl_master_protected(c),
-	    "held_acks", (json_int_t)ingest_held(c->ingest));
+	    "held_acks", (json_int_t)ingest_held(c->ingest),
+	    "ring_first", (json_int_t)(repl_ring_of(c) != NULL ? repl_ring_first(repl_ring_of(c)) : 0));
 	return json_pack("{s:b,s:s,s:s,s:I,s:b,s:b,s:I,s:I,s:i,s:o,s:I,s:I,s:b}",
 	    "ok", 1,
 	    "node", c->conf->node_name,

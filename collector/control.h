@@ -17,7 +17,9 @@ struct collector;
  *        "repl":{"mode":"replicated"|"local","peer":"host:port"|null,"connected":bool,
  *                "peer_pos":N,   position the standby has applied (on the active)
  *                "lag":N,        log_pos - peer_pos
- *                "protected":bool},
+ *                "protected":bool,
+ *                "held_acks":N,  acks waiting for the standby
+ *                "ring_first":N}, oldest position a returning peer can stream from
  *        "conns":N,"events_stored":N,"store_full":bool,"ok":true}
  *   role active TERM [alone]
  *       Become (or stay) the active node for TERM: accept agents, serve replication to a
