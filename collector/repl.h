@@ -58,6 +58,8 @@ void		 repl_master_stop(struct collector *);
 /* Role changes: capture records and gate acks on the standby / stop serving. */
 void		 repl_master_activate(struct collector *, int pregate);
 void		 repl_master_deactivate(struct collector *);
+/* The store object was replaced (a snapshot): commits must reach the record ring again. */
+void		 repl_master_rebind(struct collector *);
 /* Status for the control socket. */
 int		 repl_master_connected(const struct collector *);
 uint64_t	 repl_master_peer_pos(const struct collector *);

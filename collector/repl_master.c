@@ -483,6 +483,13 @@ repl_master_deactivate(struct collector *c)
 }
 
 void
+repl_master_rebind(struct collector *c)
+{
+	if (c->master != NULL)
+		store_on_commit(c->store, master_committed, c->master);
+}
+
+void
 repl_master_stop(struct collector *c)
 {
 	struct repl_master *m = c->master;

@@ -194,6 +194,7 @@ snap_end(struct repl_standby *sb)
 		fatal("replication: moving the snapshot into place");
 	if ((c->store = store_open(path, map, err, sizeof(err))) == NULL)
 		fatalx("replication: opening the snapshot: %s", err);
+	repl_master_rebind(c);
 	if (c->hooks.reopened != NULL)
 		c->hooks.reopened(c->hooks.arg, c->store);
 	if (repl_ring_of(c) != NULL)
