@@ -1,4 +1,5 @@
 /* Tandem — MIT licence. evhttp skeleton: limits, route table, JSON errors, auth, latency per route. */
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -411,6 +412,16 @@ http_new(struct event_base *base, const struct http_conf *conf, const struct htt
 		goto fail;
 	}
 	fd = evhttp_bound_socket_get_fd(srv->bound);
+	{
+		/*
+		 * Replies over one write (16 KiB in libevent) would otherwise wait for Nagle and
+		 * the client's delayed ACK: ~40 ms. Accepted sockets inherit this on Linux.
+		 */
+		int one = 1;
+
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
+			log_warn("%s: TCP_NODELAY", __func__);
+	}
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1) {
 		snprintf(err, errlen, "getsockname: %s", strerror(errno));
 		goto fail;
