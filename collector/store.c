@@ -1,6 +1,7 @@
 /* Tandem — MIT licence. LMDB writer: tick transactions, interning, event blocks, pruning, full-map refusal. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -652,7 +653,7 @@ fold_add(struct store *s, struct fold_group *g, uint64_t seq, int64_t tlo, int64
 		cost = wire_varint_size(seq - g->first_seq) + wire_varint_size(evlen) + evlen;
 		/* A block's sequence numbers only increase; anything else starts a new one
 		 * (and a repeated one then meets its twin's key: counted, never stored twice). */
-		if (g->len + cost + 7 > STORE_BLOCK_MAX || hi - lo > STORE_BLOCK_SPAN_MS ||
+		if (g->len + cost + 7 > STORE_FOLD_BLOCK || hi - lo > STORE_BLOCK_SPAN_MS ||
 		    seq <= g->last_seq) {
 			if ((rc = fold_flush(s, g)) != 0)
 				return rc;
@@ -682,7 +683,7 @@ fold_add(struct store *s, struct fold_group *g, uint64_t seq, int64_t tlo, int64
 		g->tmin = tlo;
 	if (thi > g->tmax)
 		g->tmax = thi;
-	if (g->len + 7 >= STORE_BLOCK_MAX || evlen + 16 > STORE_BLOCK_MAX)
+	if (g->len + 7 >= STORE_FOLD_BLOCK || evlen + 16 > STORE_FOLD_BLOCK)
 		return fold_flush(s, g);
 	return 0;
 }

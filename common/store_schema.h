@@ -48,6 +48,12 @@
 #define STORE_BLOCK_VERSION	1
 #define STORE_BLOCK_SPAN_MS	60000	/* a block never spans more time than this */
 #define STORE_BLOCK_MAX		1800	/* bytes; keeps blocks inside a 4 KiB leaf page */
+/*
+ * The fold merges blocks up to this size. Smaller than STORE_BLOCK_MAX on purpose: with four
+ * or more blocks per page, pages split by LMDB stay well filled (measured, 3.2M events:
+ * 1800 -> 80 bytes per event, 1200 -> 61, 960 -> 52, 720 -> 52, 480 -> 55).
+ */
+#define STORE_FOLD_BLOCK	960
 #define STORE_KINDS_MAX		8	/* kind bytes in use are below this */
 
 enum store_ns {
