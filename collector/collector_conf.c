@@ -15,8 +15,7 @@ struct parse_state {
 typedef void (*kw_fn)(struct parse_state *, const struct conf_line *);
 
 struct keyword {
-	const char	*name;
-	int		 nargs;		/* arguments after the keyword */
+	struct conf_keyword k;	/* first: conf_keyword_find */
 	kw_fn		 fn;
 };
 
@@ -54,38 +53,6 @@ kw_agent_token(struct parse_state *ps, const struct conf_line *l)
 	c->n_agent_tokens++;
 }
 
-#define KW_DURATION(fn, field, min, max)					\
-static void									\
-fn(struct parse_state *ps, const struct conf_line *l)				\
-{										\
-	ERR_BUF;								\
-	if (conf_get_duration(l->argv[1], min, max, &ps->conf->field, err,	\
-	    sizeof(err)) == -1)							\
-		conf_error(ps->errs, l, "%s: %s", l->argv[0], err);		\
-}
-
-#define KW_SIZE(fn, field, min, max)						\
-static void									\
-fn(struct parse_state *ps, const struct conf_line *l)				\
-{										\
-	ERR_BUF;								\
-	if (conf_get_size(l->argv[1], min, max, &ps->conf->field, err,		\
-	    sizeof(err)) == -1)							\
-		conf_error(ps->errs, l, "%s: %s", l->argv[0], err);		\
-}
-
-#define KW_COUNT(fn, field, min, max)						\
-static void									\
-fn(struct parse_state *ps, const struct conf_line *l)				\
-{										\
-	ERR_BUF;								\
-	int64_t v;								\
-	if (conf_get_int(l->argv[1], min, max, &v, err, sizeof(err)) == -1)	\
-		conf_error(ps->errs, l, "%s: %s", l->argv[0], err);		\
-	else									\
-		ps->conf->field = (uint64_t)v;					\
-}
-
 #define KW_STRING(fn, field)							\
 static void									\
 fn(struct parse_state *ps, const struct conf_line *l)				\
@@ -96,19 +63,19 @@ fn(struct parse_state *ps, const struct conf_line *l)				\
 		set_string(&ps->conf->field, l->argv[1]);			\
 }
 
-KW_DURATION(kw_hello_timeout, hello_timeout_ms, MIN_TIMEOUT_MS, MAX_TIMEOUT_MS)
-KW_DURATION(kw_idle_timeout, idle_timeout_ms, MIN_TIMEOUT_MS, MAX_TIMEOUT_MS)
-KW_DURATION(kw_write_timeout, write_timeout_ms, MIN_TIMEOUT_MS, MAX_TIMEOUT_MS)
-KW_DURATION(kw_retention, retention_ms, MIN_RETENTION_MS, MAX_RETENTION_MS)
-KW_DURATION(kw_retention_interval, retention_interval_ms, 1000, 86400000)
-KW_DURATION(kw_stats_interval, stats_interval_ms, 0, 86400000)
-KW_DURATION(kw_fold_interval, fold_interval_ms, 10, 60000)
-KW_DURATION(kw_shutdown_grace, shutdown_grace_ms, 0, 600000)
-KW_SIZE(kw_map_size, map_size, MIN_MAP_SIZE, MAX_MAP_SIZE)
-KW_SIZE(kw_frame_max, frame_max, FRAME_MAX_MIN, FRAME_MAX_MAX)
-KW_SIZE(kw_conn_out_max, conn_out_max, MIN_PENDING, MAX_PENDING)
-KW_COUNT(kw_max_connections, max_connections, MIN_CONNECTIONS, MAX_CONNECTIONS)
-KW_COUNT(kw_commit_max_events, commit_max_events, MIN_COMMIT_EVENTS, MAX_COMMIT_EVENTS)
+CONF_KW_DURATION(kw_hello_timeout, hello_timeout_ms, MIN_TIMEOUT_MS, MAX_TIMEOUT_MS)
+CONF_KW_DURATION(kw_idle_timeout, idle_timeout_ms, MIN_TIMEOUT_MS, MAX_TIMEOUT_MS)
+CONF_KW_DURATION(kw_write_timeout, write_timeout_ms, MIN_TIMEOUT_MS, MAX_TIMEOUT_MS)
+CONF_KW_DURATION(kw_retention, retention_ms, MIN_RETENTION_MS, MAX_RETENTION_MS)
+CONF_KW_DURATION(kw_retention_interval, retention_interval_ms, 1000, 86400000)
+CONF_KW_DURATION(kw_stats_interval, stats_interval_ms, 0, 86400000)
+CONF_KW_DURATION(kw_fold_interval, fold_interval_ms, 10, 60000)
+CONF_KW_DURATION(kw_shutdown_grace, shutdown_grace_ms, 0, 600000)
+CONF_KW_SIZE(kw_map_size, map_size, MIN_MAP_SIZE, MAX_MAP_SIZE)
+CONF_KW_SIZE(kw_frame_max, frame_max, FRAME_MAX_MIN, FRAME_MAX_MAX)
+CONF_KW_SIZE(kw_conn_out_max, conn_out_max, MIN_PENDING, MAX_PENDING)
+CONF_KW_COUNT(kw_max_connections, max_connections, MIN_CONNECTIONS, MAX_CONNECTIONS)
+CONF_KW_COUNT(kw_commit_max_events, commit_max_events, MIN_COMMIT_EVENTS, MAX_COMMIT_EVENTS)
 KW_STRING(kw_store, store_path)
 KW_STRING(kw_tls_cert, tls_cert)
 KW_STRING(kw_tls_key, tls_key)
@@ -118,8 +85,8 @@ KW_STRING(kw_control_socket, control_socket)
 KW_STRING(kw_repl_tls_cert, repl_tls_cert)
 KW_STRING(kw_repl_tls_key, repl_tls_key)
 KW_STRING(kw_repl_tls_ca, repl_tls_ca)
-KW_DURATION(kw_repl_timeout, repl_timeout_ms, 10, 600000)
-KW_SIZE(kw_repl_ring, repl_ring_bytes, 1ULL << 20, 16ULL << 30)
+CONF_KW_DURATION(kw_repl_timeout, repl_timeout_ms, 10, 600000)
+CONF_KW_SIZE(kw_repl_ring, repl_ring_bytes, 1ULL << 20, 16ULL << 30)
 
 static void
 kw_ha(struct parse_state *ps, const struct conf_line *l)
@@ -199,45 +166,39 @@ kw_listen_tls(struct parse_state *ps, const struct conf_line *l)
 
 /* Sorted by name: looked up with bsearch. */
 static const struct keyword keywords[] = {
-	{ "ack_mode",		1, kw_ack_mode },
-	{ "agent_token",	2, kw_agent_token },
-	{ "commit_max_events",	1, kw_commit_max_events },
-	{ "conn_out_max",	1, kw_conn_out_max },
-	{ "control_socket",	1, kw_control_socket },
-	{ "fold_interval",	1, kw_fold_interval },
-	{ "frame_max",		1, kw_frame_max },
-	{ "ha",			1, kw_ha },
-	{ "hello_timeout",	1, kw_hello_timeout },
-	{ "idle_timeout",	1, kw_idle_timeout },
-	{ "listen",		1, kw_listen },
-	{ "listen_tls",		1, kw_listen_tls },
-	{ "map_size",		1, kw_map_size },
-	{ "max_connections",	1, kw_max_connections },
-	{ "node_name",		1, kw_node_name },
-	{ "repl_listen",	1, kw_repl_listen },
-	{ "repl_ring",		1, kw_repl_ring },
-	{ "repl_timeout",	1, kw_repl_timeout },
-	{ "repl_tls_ca",	1, kw_repl_tls_ca },
-	{ "repl_tls_cert",	1, kw_repl_tls_cert },
-	{ "repl_tls_key",	1, kw_repl_tls_key },
-	{ "retention",		1, kw_retention },
-	{ "retention_interval",	1, kw_retention_interval },
-	{ "shutdown_grace",	1, kw_shutdown_grace },
-	{ "stats_file",		1, kw_stats_file },
-	{ "stats_interval",	1, kw_stats_interval },
-	{ "store",		1, kw_store },
-	{ "tls_cert",		1, kw_tls_cert },
-	{ "tls_client_ca",	1, kw_tls_client_ca },
-	{ "tls_key",		1, kw_tls_key },
-	{ "token",		1, kw_token },
-	{ "write_timeout",	1, kw_write_timeout },
+	{ { "ack_mode",		1 }, kw_ack_mode },
+	{ { "agent_token",	2 }, kw_agent_token },
+	{ { "commit_max_events",	1 }, kw_commit_max_events },
+	{ { "conn_out_max",	1 }, kw_conn_out_max },
+	{ { "control_socket",	1 }, kw_control_socket },
+	{ { "fold_interval",	1 }, kw_fold_interval },
+	{ { "frame_max",		1 }, kw_frame_max },
+	{ { "ha",			1 }, kw_ha },
+	{ { "hello_timeout",	1 }, kw_hello_timeout },
+	{ { "idle_timeout",	1 }, kw_idle_timeout },
+	{ { "listen",		1 }, kw_listen },
+	{ { "listen_tls",		1 }, kw_listen_tls },
+	{ { "map_size",		1 }, kw_map_size },
+	{ { "max_connections",	1 }, kw_max_connections },
+	{ { "node_name",		1 }, kw_node_name },
+	{ { "repl_listen",	1 }, kw_repl_listen },
+	{ { "repl_ring",		1 }, kw_repl_ring },
+	{ { "repl_timeout",	1 }, kw_repl_timeout },
+	{ { "repl_tls_ca",	1 }, kw_repl_tls_ca },
+	{ { "repl_tls_cert",	1 }, kw_repl_tls_cert },
+	{ { "repl_tls_key",	1 }, kw_repl_tls_key },
+	{ { "retention",		1 }, kw_retention },
+	{ { "retention_interval",	1 }, kw_retention_interval },
+	{ { "shutdown_grace",	1 }, kw_shutdown_grace },
+	{ { "stats_file",		1 }, kw_stats_file },
+	{ { "stats_interval",	1 }, kw_stats_interval },
+	{ { "store",		1 }, kw_store },
+	{ { "tls_cert",		1 }, kw_tls_cert },
+	{ { "tls_client_ca",	1 }, kw_tls_client_ca },
+	{ { "tls_key",		1 }, kw_tls_key },
+	{ { "token",		1 }, kw_token },
+	{ { "write_timeout",	1 }, kw_write_timeout },
 };
-
-static int
-kw_cmp(const void *key, const void *elem)
-{
-	return strcmp(key, ((const struct keyword *)elem)->name);
-}
 
 static void
 parse_line(const struct conf_line *l, void *arg)
@@ -245,18 +206,10 @@ parse_line(const struct conf_line *l, void *arg)
 	struct parse_state *ps = arg;
 	const struct keyword *kw;
 
-	kw = bsearch(l->argv[0], keywords, sizeof(keywords) / sizeof(keywords[0]),
-	    sizeof(keywords[0]), kw_cmp);
-	if (kw == NULL) {
-		conf_error(ps->errs, l, "unknown keyword \"%s\"", l->argv[0]);
-		return;
-	}
-	if (l->argc - 1 != kw->nargs) {
-		conf_error(ps->errs, l, "%s takes %d argument%s, got %d", kw->name, kw->nargs,
-		    kw->nargs == 1 ? "" : "s", l->argc - 1);
-		return;
-	}
-	kw->fn(ps, l);
+	kw = conf_keyword_find(keywords, sizeof(keywords) / sizeof(keywords[0]),
+	    sizeof(keywords[0]), l, ps->errs);
+	if (kw != NULL)
+		kw->fn(ps, l);
 }
 
 void

@@ -337,3 +337,27 @@ conf_fmt_duration(char *buf, size_t len, uint64_t ms)
 	else
 		snprintf(buf, len, "%" PRIu64 "ms", ms);
 }
+
+static int
+keyword_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct conf_keyword *)elem)->name);
+}
+
+const void *
+conf_keyword_find(const void *table, size_t n, size_t size, const struct conf_line *l,
+    struct conf_errors *errs)
+{
+	const struct conf_keyword *kw;
+
+	if ((kw = bsearch(l->argv[0], table, n, size, keyword_cmp)) == NULL) {
+		conf_error(errs, l, "unknown keyword \"%s\"", l->argv[0]);
+		return NULL;
+	}
+	if (kw->nargs >= 0 && l->argc - 1 != kw->nargs) {
+		conf_error(errs, l, "%s takes %d argument%s, got %d", kw->name, kw->nargs,
+		    kw->nargs == 1 ? "" : "s", l->argc - 1);
+		return NULL;
+	}
+	return kw;
+}

@@ -51,6 +51,56 @@ int	conf_get_bool(const char *, int * /* OUT */, char *err, size_t errlen);
 int	conf_get_hostport(const char *, char *host, size_t hostlen, uint16_t *port,
 	    char *err, size_t errlen);
 
+/*
+ * Keyword tables. Each daemon's table entry starts with a struct conf_keyword (its first
+ * member) and the table is sorted by name. conf_keyword_find looks the line's keyword up with
+ * bsearch and checks the argument count (nargs -1: the handler checks): the entry, or NULL
+ * with the error recorded.
+ */
+struct conf_keyword {
+	const char	*name;
+	int		 nargs;		/* arguments after the keyword; -1: any */
+};
+const void *conf_keyword_find(const void *table, size_t n, size_t size,
+	    const struct conf_line *, struct conf_errors *);
+
+/*
+ * Handlers for typed values, for parsers whose state is `struct parse_state` with members
+ * `conf` (the config being filled) and `errs`: CONF_KW_DURATION(kw_x, field, MIN, MAX) defines
+ * `static void kw_x(struct parse_state *, const struct conf_line *)`.
+ */
+#define CONF_KW_DURATION(fn, field, min, max)					\
+static void									\
+fn(struct parse_state *ps, const struct conf_line *l)				\
+{										\
+	char err[160];								\
+	if (conf_get_duration(l->argv[1], min, max, &ps->conf->field, err,	\
+	    sizeof(err)) == -1)							\
+		conf_error(ps->errs, l, "%s: %s", l->argv[0], err);		\
+}
+
+#define CONF_KW_SIZE(fn, field, min, max)					\
+static void									\
+fn(struct parse_state *ps, const struct conf_line *l)				\
+{										\
+	char err[160];								\
+	if (conf_get_size(l->argv[1], min, max, &ps->conf->field, err,		\
+	    sizeof(err)) == -1)							\
+		conf_error(ps->errs, l, "%s: %s", l->argv[0], err);		\
+}
+
+#define CONF_KW_COUNT(fn, field, min, max)					\
+static void									\
+fn(struct parse_state *ps, const struct conf_line *l)				\
+{										\
+	char err[160];								\
+	int64_t v;								\
+	if (conf_get_int(l->argv[1], min, max, &v, err, sizeof(err)) == -1)	\
+		conf_error(ps->errs, l, "%s: %s", l->argv[0], err);		\
+	else									\
+		ps->conf->field = (uint64_t)v;					\
+}
+
 /* Formats for -nv output: the shortest exact unit. */
 void	conf_fmt_size(char *, size_t, uint64_t);
 void	conf_fmt_duration(char *, size_t, uint64_t ms);

@@ -27,8 +27,7 @@ struct parse_state {
 typedef void (*kw_fn)(struct parse_state *, const struct conf_line *);
 
 struct keyword {
-	const char	*name;
-	int		 nargs;
+	struct conf_keyword k;	/* first: conf_keyword_find */
 	kw_fn		 fn;
 };
 
@@ -75,16 +74,6 @@ fn(struct parse_state *ps, const struct conf_line *l)				\
 		flag;								\
 }
 
-#define KW_DURATION(fn, field, min, max)					\
-static void									\
-fn(struct parse_state *ps, const struct conf_line *l)				\
-{										\
-	ERR_BUF;								\
-	if (conf_get_duration(l->argv[1], min, max, &ps->conf->field, err,	\
-	    sizeof(err)) == -1)							\
-		conf_error(ps->errs, l, "%s: %s", l->argv[0], err);		\
-}
-
 #define KW_INT(fn, field, type, min, max, flag)					\
 static void									\
 fn(struct parse_state *ps, const struct conf_line *l)				\
@@ -124,14 +113,14 @@ KW_INET(kw_bind, bind, ps->seen |= SEEN_BIND, 0)
 KW_INET(kw_track, track, ps->conf->track_set = 1, 0)
 KW_INET(kw_collector_repl, repl, ps->conf->repl_set = 1, 0)
 KW_INET(kw_peer_collector_repl, peer_repl, ps->conf->peer_repl_set = 1, 0)
-KW_DURATION(kw_interval, interval_ms, HA_MIN_INTERVAL_MS, HA_MAX_INTERVAL_MS)
-KW_DURATION(kw_dead_skew, dead_skew_ms, 0, 10000)
-KW_DURATION(kw_vip_lifetime, vip_lifetime_ms, HA_MIN_LIFETIME_MS, HA_MAX_LIFETIME_MS)
-KW_DURATION(kw_vip_renew, vip_renew_ms, HA_MIN_RENEW_MS, HA_MAX_LIFETIME_MS)
-KW_DURATION(kw_garp_repeat, garp_repeat_ms, 10, 10000)
-KW_DURATION(kw_garp_refresh, garp_refresh_ms, 0, 86400000)
-KW_DURATION(kw_track_interval, track_interval_ms, 100, 600000)
-KW_DURATION(kw_switchover_timeout, switchover_timeout_ms, 100, 600000)
+CONF_KW_DURATION(kw_interval, interval_ms, HA_MIN_INTERVAL_MS, HA_MAX_INTERVAL_MS)
+CONF_KW_DURATION(kw_dead_skew, dead_skew_ms, 0, 10000)
+CONF_KW_DURATION(kw_vip_lifetime, vip_lifetime_ms, HA_MIN_LIFETIME_MS, HA_MAX_LIFETIME_MS)
+CONF_KW_DURATION(kw_vip_renew, vip_renew_ms, HA_MIN_RENEW_MS, HA_MAX_LIFETIME_MS)
+CONF_KW_DURATION(kw_garp_repeat, garp_repeat_ms, 10, 10000)
+CONF_KW_DURATION(kw_garp_refresh, garp_refresh_ms, 0, 86400000)
+CONF_KW_DURATION(kw_track_interval, track_interval_ms, 100, 600000)
+CONF_KW_DURATION(kw_switchover_timeout, switchover_timeout_ms, 100, 600000)
 KW_PATH(kw_auth_key_file, auth_key_file, ps->seen |= SEEN_KEY)
 KW_PATH(kw_collector_control, collector_control, (void)0)
 KW_PATH(kw_control_socket, control_socket, (void)0)
@@ -196,40 +185,34 @@ kw_user(struct parse_state *ps, const struct conf_line *l)
 
 /* Sorted by name: looked up with bsearch. */
 static const struct keyword keywords[] = {
-	{ "auth_key_file",		1, kw_auth_key_file },
-	{ "bind",			1, kw_bind },
-	{ "cluster_id",			1, kw_cluster_id },
-	{ "collector_control",		1, kw_collector_control },
-	{ "collector_repl",		1, kw_collector_repl },
-	{ "control_socket",		1, kw_control_socket },
-	{ "dead_after",			1, kw_dead_after },
-	{ "dead_skew",			1, kw_dead_skew },
-	{ "garp_count",			1, kw_garp_count },
-	{ "garp_refresh",		1, kw_garp_refresh },
-	{ "garp_repeat",		1, kw_garp_repeat },
-	{ "interface",			1, kw_interface },
-	{ "interval",			1, kw_interval },
-	{ "node_id",			1, kw_node_id },
-	{ "peer",			1, kw_peer },
-	{ "peer_collector_repl",	1, kw_peer_collector_repl },
-	{ "preempt",			1, kw_preempt },
-	{ "priority",			1, kw_priority },
-	{ "service_ip",			1, kw_service_ip },
-	{ "state_file",			1, kw_state_file },
-	{ "switchover_max_lag",		1, kw_switchover_max_lag },
-	{ "switchover_timeout",		1, kw_switchover_timeout },
-	{ "track",			1, kw_track },
-	{ "track_interval",		1, kw_track_interval },
-	{ "user",			1, kw_user },
-	{ "vip_lifetime",		1, kw_vip_lifetime },
-	{ "vip_renew",			1, kw_vip_renew },
+	{ { "auth_key_file",		1 }, kw_auth_key_file },
+	{ { "bind",			1 }, kw_bind },
+	{ { "cluster_id",			1 }, kw_cluster_id },
+	{ { "collector_control",		1 }, kw_collector_control },
+	{ { "collector_repl",		1 }, kw_collector_repl },
+	{ { "control_socket",		1 }, kw_control_socket },
+	{ { "dead_after",			1 }, kw_dead_after },
+	{ { "dead_skew",			1 }, kw_dead_skew },
+	{ { "garp_count",			1 }, kw_garp_count },
+	{ { "garp_refresh",		1 }, kw_garp_refresh },
+	{ { "garp_repeat",		1 }, kw_garp_repeat },
+	{ { "interface",			1 }, kw_interface },
+	{ { "interval",			1 }, kw_interval },
+	{ { "node_id",			1 }, kw_node_id },
+	{ { "peer",			1 }, kw_peer },
+	{ { "peer_collector_repl",	1 }, kw_peer_collector_repl },
+	{ { "preempt",			1 }, kw_preempt },
+	{ { "priority",			1 }, kw_priority },
+	{ { "service_ip",			1 }, kw_service_ip },
+	{ { "state_file",			1 }, kw_state_file },
+	{ { "switchover_max_lag",		1 }, kw_switchover_max_lag },
+	{ { "switchover_timeout",		1 }, kw_switchover_timeout },
+	{ { "track",			1 }, kw_track },
+	{ { "track_interval",		1 }, kw_track_interval },
+	{ { "user",			1 }, kw_user },
+	{ { "vip_lifetime",		1 }, kw_vip_lifetime },
+	{ { "vip_renew",			1 }, kw_vip_renew },
 };
-
-static int
-kw_cmp(const void *key, const void *elem)
-{
-	return strcmp(key, ((const struct keyword *)elem)->name);
-}
 
 static void
 parse_line(const struct conf_line *l, void *arg)
@@ -237,18 +220,10 @@ parse_line(const struct conf_line *l, void *arg)
 	struct parse_state *ps = arg;
 	const struct keyword *kw;
 
-	kw = bsearch(l->argv[0], keywords, sizeof(keywords) / sizeof(keywords[0]),
-	    sizeof(keywords[0]), kw_cmp);
-	if (kw == NULL) {
-		conf_error(ps->errs, l, "unknown keyword \"%s\"", l->argv[0]);
-		return;
-	}
-	if (l->argc - 1 != kw->nargs) {
-		conf_error(ps->errs, l, "%s takes %d argument%s, got %d", kw->name, kw->nargs,
-		    kw->nargs == 1 ? "" : "s", l->argc - 1);
-		return;
-	}
-	kw->fn(ps, l);
+	kw = conf_keyword_find(keywords, sizeof(keywords) / sizeof(keywords[0]),
+	    sizeof(keywords[0]), l, ps->errs);
+	if (kw != NULL)
+		kw->fn(ps, l);
 }
 
 void

@@ -12,44 +12,11 @@ struct parse_state {
 };
 
 struct keyword {
-	const char	*name;
-	int		 nargs;
+	struct conf_keyword k;	/* first: conf_keyword_find */
 	void		(*fn)(struct parse_state *, const struct conf_line *);
 };
 
 #define ERR_BUF	char err[160]
-
-#define KW_DURATION(fn, field, min, max)					\
-static void									\
-fn(struct parse_state *ps, const struct conf_line *l)				\
-{										\
-	ERR_BUF;								\
-	if (conf_get_duration(l->argv[1], min, max, &ps->conf->field, err,	\
-	    sizeof(err)) == -1)							\
-		conf_error(ps->errs, l, "%s: %s", l->argv[0], err);		\
-}
-
-#define KW_SIZE(fn, field, min, max)						\
-static void									\
-fn(struct parse_state *ps, const struct conf_line *l)				\
-{										\
-	ERR_BUF;								\
-	if (conf_get_size(l->argv[1], min, max, &ps->conf->field, err,		\
-	    sizeof(err)) == -1)							\
-		conf_error(ps->errs, l, "%s: %s", l->argv[0], err);		\
-}
-
-#define KW_COUNT(fn, field, min, max)						\
-static void									\
-fn(struct parse_state *ps, const struct conf_line *l)				\
-{										\
-	ERR_BUF;								\
-	int64_t v;								\
-	if (conf_get_int(l->argv[1], min, max, &v, err, sizeof(err)) == -1)	\
-		conf_error(ps->errs, l, "%s: %s", l->argv[0], err);		\
-	else									\
-		ps->conf->field = (uint64_t)v;					\
-}
 
 #define KW_STRING(fn, field)							\
 static void									\
@@ -67,20 +34,20 @@ KW_STRING(kw_store, store_path)
 KW_STRING(kw_assets, assets_dir)
 KW_STRING(kw_stats_file, stats_file)
 KW_STRING(kw_control_socket, control_socket)
-KW_SIZE(kw_max_headers, max_headers, MIN_HTTP_SIZE, MAX_HTTP_SIZE)
-KW_SIZE(kw_max_body, max_body, MIN_HTTP_SIZE, MAX_HTTP_SIZE)
-KW_DURATION(kw_http_timeout, http_timeout_ms, MIN_HTTP_TIMEOUT_MS, MAX_HTTP_TIMEOUT_MS)
-KW_DURATION(kw_growth_window, growth_window_ms, MIN_WINDOW_MS, MAX_WINDOW_MS)
-KW_COUNT(kw_growth_floor, growth_floor, MIN_FLOOR, MAX_FLOOR)
-KW_COUNT(kw_stuck_factor, stuck_factor, MIN_STUCK_FACTOR, MAX_STUCK_FACTOR)
-KW_DURATION(kw_stuck_min, stuck_min_ms, 100, MAX_WINDOW_MS)
-KW_DURATION(kw_stuck_idle, stuck_idle_ms, 1000, MAX_WINDOW_MS)
-KW_DURATION(kw_silent_after, silent_after_ms, 1000, MAX_WINDOW_MS)
-KW_DURATION(kw_refresh_interval, refresh_interval_ms, 100, 3600000)
-KW_DURATION(kw_alarm_interval, alarm_interval_ms, MIN_ALARM_INTERVAL_MS, MAX_ALARM_INTERVAL_MS)
-KW_DURATION(kw_notify_timeout, notify_timeout_ms, 100, 600000)
-KW_DURATION(kw_notify_backoff, notify_backoff_ms, 10, 3600000)
-KW_COUNT(kw_notify_attempts, notify_attempts, MIN_NOTIFY_ATTEMPTS, MAX_NOTIFY_ATTEMPTS)
+CONF_KW_SIZE(kw_max_headers, max_headers, MIN_HTTP_SIZE, MAX_HTTP_SIZE)
+CONF_KW_SIZE(kw_max_body, max_body, MIN_HTTP_SIZE, MAX_HTTP_SIZE)
+CONF_KW_DURATION(kw_http_timeout, http_timeout_ms, MIN_HTTP_TIMEOUT_MS, MAX_HTTP_TIMEOUT_MS)
+CONF_KW_DURATION(kw_growth_window, growth_window_ms, MIN_WINDOW_MS, MAX_WINDOW_MS)
+CONF_KW_COUNT(kw_growth_floor, growth_floor, MIN_FLOOR, MAX_FLOOR)
+CONF_KW_COUNT(kw_stuck_factor, stuck_factor, MIN_STUCK_FACTOR, MAX_STUCK_FACTOR)
+CONF_KW_DURATION(kw_stuck_min, stuck_min_ms, 100, MAX_WINDOW_MS)
+CONF_KW_DURATION(kw_stuck_idle, stuck_idle_ms, 1000, MAX_WINDOW_MS)
+CONF_KW_DURATION(kw_silent_after, silent_after_ms, 1000, MAX_WINDOW_MS)
+CONF_KW_DURATION(kw_refresh_interval, refresh_interval_ms, 100, 3600000)
+CONF_KW_DURATION(kw_alarm_interval, alarm_interval_ms, MIN_ALARM_INTERVAL_MS, MAX_ALARM_INTERVAL_MS)
+CONF_KW_DURATION(kw_notify_timeout, notify_timeout_ms, 100, 600000)
+CONF_KW_DURATION(kw_notify_backoff, notify_backoff_ms, 10, 3600000)
+CONF_KW_COUNT(kw_notify_attempts, notify_attempts, MIN_NOTIFY_ATTEMPTS, MAX_NOTIFY_ATTEMPTS)
 
 /* rule NAME key=value ...: the syntax is alarm_engine's (monitor/alarm_engine.h). */
 static void
@@ -169,35 +136,29 @@ kw_token(struct parse_state *ps, const struct conf_line *l)
 
 /* Sorted by name: looked up with bsearch. */
 static const struct keyword keywords[] = {
-	{ "alarm_interval",	1, kw_alarm_interval },
-	{ "assets",		1, kw_assets },
-	{ "control_socket",	1, kw_control_socket },
-	{ "growth_floor",	1, kw_growth_floor },
-	{ "growth_window",	1, kw_growth_window },
-	{ "http_timeout",	1, kw_http_timeout },
-	{ "listen",		1, kw_listen },
-	{ "max_body",		1, kw_max_body },
-	{ "max_headers",	1, kw_max_headers },
-	{ "notify_attempts",	1, kw_notify_attempts },
-	{ "notify_backoff",	1, kw_notify_backoff },
-	{ "notify_timeout",	1, kw_notify_timeout },
-	{ "receiver",		-1, kw_receiver },
-	{ "refresh_interval",	1, kw_refresh_interval },
-	{ "rule",		-1, kw_rule },
-	{ "silent_after",	1, kw_silent_after },
-	{ "stats_file",		1, kw_stats_file },
-	{ "store",		1, kw_store },
-	{ "stuck_factor",	1, kw_stuck_factor },
-	{ "stuck_idle",		1, kw_stuck_idle },
-	{ "stuck_min",		1, kw_stuck_min },
-	{ "token",		1, kw_token },
+	{ { "alarm_interval",	1 }, kw_alarm_interval },
+	{ { "assets",		1 }, kw_assets },
+	{ { "control_socket",	1 }, kw_control_socket },
+	{ { "growth_floor",	1 }, kw_growth_floor },
+	{ { "growth_window",	1 }, kw_growth_window },
+	{ { "http_timeout",	1 }, kw_http_timeout },
+	{ { "listen",		1 }, kw_listen },
+	{ { "max_body",		1 }, kw_max_body },
+	{ { "max_headers",	1 }, kw_max_headers },
+	{ { "notify_attempts",	1 }, kw_notify_attempts },
+	{ { "notify_backoff",	1 }, kw_notify_backoff },
+	{ { "notify_timeout",	1 }, kw_notify_timeout },
+	{ { "receiver",		-1 }, kw_receiver },
+	{ { "refresh_interval",	1 }, kw_refresh_interval },
+	{ { "rule",		-1 }, kw_rule },
+	{ { "silent_after",	1 }, kw_silent_after },
+	{ { "stats_file",		1 }, kw_stats_file },
+	{ { "store",		1 }, kw_store },
+	{ { "stuck_factor",	1 }, kw_stuck_factor },
+	{ { "stuck_idle",		1 }, kw_stuck_idle },
+	{ { "stuck_min",		1 }, kw_stuck_min },
+	{ { "token",		1 }, kw_token },
 };
-
-static int
-kw_cmp(const void *key, const void *elem)
-{
-	return strcmp(key, ((const struct keyword *)elem)->name);
-}
 
 static void
 parse_line(const struct conf_line *l, void *arg)
@@ -205,18 +166,10 @@ parse_line(const struct conf_line *l, void *arg)
 	struct parse_state *ps = arg;
 	const struct keyword *kw;
 
-	kw = bsearch(l->argv[0], keywords, sizeof(keywords) / sizeof(keywords[0]),
-	    sizeof(keywords[0]), kw_cmp);
-	if (kw == NULL) {
-		conf_error(ps->errs, l, "unknown keyword \"%s\"", l->argv[0]);
-		return;
-	}
-	if (kw->nargs >= 0 && l->argc - 1 != kw->nargs) {	/* -1: checked by fn */
-		conf_error(ps->errs, l, "%s takes %d argument%s, got %d", kw->name, kw->nargs,
-		    kw->nargs == 1 ? "" : "s", l->argc - 1);
-		return;
-	}
-	kw->fn(ps, l);
+	kw = conf_keyword_find(keywords, sizeof(keywords) / sizeof(keywords[0]),
+	    sizeof(keywords[0]), l, ps->errs);
+	if (kw != NULL)
+		kw->fn(ps, l);
 }
 
 void
