@@ -169,6 +169,10 @@ script_pass() {
 		124|137) fail "$name (timed out after ${SCRIPT_TIMEOUT}s)"; tail -n 40 "$log" ;;
 		*)	fail "$name (exit $rc)"; tail -n 40 "$log" ;;
 		esac
+		# The script's own verdict lines, repeated under the summary (CI shows the tail).
+		if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
+			{ echo "---- $name"; grep -E '(FAIL|die|error|Error)' "$log" | tail -n 8; } >> "$WORK/why"
+		fi
 	done
 }
 
@@ -227,6 +231,7 @@ echo "== Summary"
 for f in "${failures[@]}"; do
 	echo "FAILED: $f"
 done
+[ -s "$WORK/why" ] && cat "$WORK/why"
 summary="$passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && summary+=", $skipped skipped"
 echo "$summary"

@@ -46,6 +46,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	kill_node "$act"
 	wait_until 5 is_role "$other" ACTIVE || die "round $r: $other did not take over"
 	wait_until 3 client_reaches 200 || die "round $r: the service IP does not answer on $other"
+	# The agents find the new active before the next kill: without this the rounds outrun
+	# their reconnect backoff, their windows fill, and the application sees refusals (the
+	# simulator counts those; nothing acknowledged is lost, but the check below is strict).
+	wait_until 15 agents_on "$other" "${LOAD_APPS:-20}" ||
+	    die "round $r: the agents did not reconnect to $other"
 	start_node "$act"
 	say "round $r: $act killed, $other active (term $(term "$other")), $act back"
 done

@@ -250,6 +250,14 @@ settled() {
 	[ -n "$act" ] && [ "$(holders)" = "$act" ]
 }
 
+# agents_on HOST N: HOST's collector has at least N agent connections open (the simulator's
+# agents found it behind the service IP again).
+agents_on() {
+	local n
+	n=$("$TANDEM" ctl "$T/$1/coll.sock" status 2>/dev/null | jq -r '.conns // 0') || return 1
+	[ "${n:-0}" -ge "$2" ]
+}
+
 # client_reaches [TIMEOUT_MS]: TCP connect from the client to the service IP succeeds.
 client_reaches() { nsx c "$PROBE" first "$VIP:$COLL_PORT" "${1:-1000}" >/dev/null 2>&1; }
 
