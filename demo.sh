@@ -35,6 +35,7 @@ listen $1
 store "$2"
 stats_file "$3"
 control_socket "$4"
+${5:+ha_stats_file "$5"}
 token "$TOKEN"
 rule growing type=queue_growth app=* queue=* for=30s repeat=1h severity=warning
 rule deep type=threshold metric=queue_depth app=* queue=* above=2000 clear_below=1500 for=30s
@@ -67,7 +68,7 @@ if [ "$(id -u)" = 0 ] && ip netns list > /dev/null 2>&1; then
 	start_node b
 	wait_until 15 settled || die "the pair did not settle on one active node"
 	for h in a b; do
-		monitor_conf 0.0.0.0:8080 "$T/$h/store" "$T/$h/stats" "$T/$h/coll.sock" \
+		monitor_conf 0.0.0.0:8080 "$T/$h/store" "$T/$h/stats" "$T/$h/coll.sock" "$T/$h/had.stats" \
 		    > "$T/$h/monitord.conf"
 		ip netns exec "${NS[$h]}" "$TANDEM_BIN/monitor/monitord" -d -f "$T/$h/monitord.conf" \
 		    >> "$T/$h/mon.log" 2>&1 &

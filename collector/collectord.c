@@ -52,6 +52,21 @@ raise_nofile(void)
 	}
 }
 
+/* The gauges of the stats file: log position and replication state. */
+static void
+stats_gauges(struct collector *c)
+{
+	uint64_t pos = store_pos(c->store), peer;
+
+	stats.log_pos = pos;
+	stats.repl_peer_connected = c->role == ROLE_STANDBY ? repl_standby_connected(c) :
+	    repl_master_connected(c);
+	stats.repl_protected = c->role == ROLE_ACTIVE && repl_master_protected(c);
+	peer = repl_master_peer_pos(c);
+	stats.repl_lag_records = c->role == ROLE_ACTIVE && stats.repl_peer_connected &&
+	    peer < pos ? pos - peer : 0;
+}
+
 static void
 stats_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -73,8 +88,11 @@ stats_cb(evutil_socket_t fd, short what, void *arg)
 		log_info("retention: %" PRIu64 " blocks pruned so far", stats.pruned_blocks);
 	last_pruned = stats.pruned_blocks;
 	last = stats;
-	if (c->conf->stats_file != NULL && stats_write_file(c->conf->stats_file) == -1)
-		log_warn("stats file %s", c->conf->stats_file);
+	if (c->conf->stats_file != NULL) {
+		stats_gauges(c);
+		if (stats_write_file(c->conf->stats_file) == -1)
+			log_warn("stats file %s", c->conf->stats_file);
+	}
 }
 
 static void
@@ -82,6 +100,7 @@ stats_file_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct collector *c = arg;
 
+	stats_gauges(c);
 	if (stats_write_file(c->conf->stats_file) == -1)
 		log_warn("stats file %s", c->conf->stats_file);
 }

@@ -40,6 +40,10 @@ stats_print(FILE *out)
 	P(repl_unprotected);
 	P(repl_snapshots);
 	P(stores_set_aside);
+	P(log_pos);
+	P(repl_peer_connected);
+	P(repl_protected);
+	P(repl_lag_records);
 	for (i = 1; i < STATS_ERR_CODES; i++)
 		fprintf(out, "errors_%s %" PRIu64 "\n", msg_error_name(i), stats.errors[i]);
 }

@@ -34,6 +34,11 @@ struct collector_stats {
 	uint64_t	repl_unprotected;	/* times the active fell back to local acks */
 	uint64_t	repl_snapshots;		/* snapshots sent to a standby */
 	uint64_t	stores_set_aside;	/* stores replaced by a snapshot, kept aside */
+	/* Gauges, set before each write of the stats file. */
+	uint64_t	log_pos;		/* this store's replication log position */
+	uint64_t	repl_peer_connected;	/* 1 while a standby (active) or the active (standby) is connected */
+	uint64_t	repl_protected;		/* 1 while acks wait for the standby */
+	uint64_t	repl_lag_records;	/* active: log records the standby has not applied */
 	uint64_t	errors[STATS_ERR_CODES];	/* Error frames sent, by ErrorCode */
 };
 

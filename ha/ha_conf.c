@@ -125,6 +125,7 @@ KW_PATH(kw_auth_key_file, auth_key_file, ps->seen |= SEEN_KEY)
 KW_PATH(kw_collector_control, collector_control, (void)0)
 KW_PATH(kw_control_socket, control_socket, (void)0)
 KW_PATH(kw_state_file, state_file, (void)0)
+KW_PATH(kw_stats_file, stats_file, (void)0)
 
 static void
 kw_interface(struct parse_state *ps, const struct conf_line *l)
@@ -205,6 +206,7 @@ static const struct keyword keywords[] = {
 	{ { "priority",			1 }, kw_priority },
 	{ { "service_ip",			1 }, kw_service_ip },
 	{ { "state_file",			1 }, kw_state_file },
+	{ { "stats_file",			1 }, kw_stats_file },
 	{ { "switchover_max_lag",		1 }, kw_switchover_max_lag },
 	{ { "switchover_timeout",		1 }, kw_switchover_timeout },
 	{ { "track",			1 }, kw_track },
@@ -369,6 +371,8 @@ ha_conf_print(const struct ha_conf *c, FILE *f)
 	inet_ntop(AF_INET, &c->service_ip, a, sizeof(a));
 	fprintf(f, "service_ip %s/%u\n", a, c->prefixlen);
 	put_quoted(f, "state_file", c->state_file);
+	if (c->stats_file != NULL)
+		put_quoted(f, "stats_file", c->stats_file);
 	fprintf(f, "switchover_max_lag %" PRIu64 "\n", c->switchover_max_lag);
 	put_duration(f, "switchover_timeout", c->switchover_timeout_ms);
 	if (c->track_set)
@@ -386,5 +390,6 @@ ha_conf_free(struct ha_conf *c)
 	XFREE(c->collector_control);
 	XFREE(c->control_socket);
 	XFREE(c->state_file);
+	XFREE(c->stats_file);
 	XFREE(c->user);
 }

@@ -52,6 +52,7 @@ struct ha_conf {
 	uint64_t		 switchover_timeout_ms;
 	char			*control_socket;	/* ours, for tandemctl */
 	char			*state_file;
+	char			*stats_file;		/* counters for monitord's /metrics; NULL: none */
 	char			*user;			/* the unprivileged child runs as this user */
 };
 

@@ -60,6 +60,9 @@ struct engine {
 	uint64_t		 hb_counter;
 	uint64_t		 hb_sent, hb_send_fail;
 	int			 hb_fail_tick;	/* a send failed since the last health check */
+	uint64_t		 hb_missed;	/* intervals that passed without the peer's heartbeat */
+	uint64_t		 miss_due_ms;	/* the next heartbeat is missed after this; 0: none heard */
+	uint64_t		 stats_ms;	/* last write of the stats file */
 
 	/* timers and signals */
 	struct event		*hb_timer, *tick_timer, *renew_timer, *garp2_timer, *refresh_timer;
@@ -659,6 +662,7 @@ engine_hb_recv(const struct hb_advert *adv, void *arg)
 	p.yield = (adv->flags & HB_F_YIELD) != 0;
 	p.log_pos = adv->log_pos;
 	p.ack_pos = adv->ack_pos;
+	g->miss_due_ms = now_ms() + g->conf->interval_ms + g->conf->interval_ms / 2;
 	acts = election_fsm(&g->e, ELECT_EV_HB_RECEIVED, &p, now_ms());
 	engine_do(g, acts, prev, "heartbeat");
 	if (g->fo_waiter != 0 && g->fo_handed && p.role == ELECT_ST_ACTIVE)
@@ -666,6 +670,70 @@ engine_hb_recv(const struct hb_advert *adv, void *arg)
 }
 
 /* ---- tick: FSM timers, health, collector polling ---- */
+
+/*
+ * Heartbeat loss: one count per interval that passed without an accepted heartbeat, once
+ * the peer was heard. Intervals in which our own loop stalled are not the peer's loss.
+ */
+static void
+engine_count_missed(struct engine *g, uint64_t now, uint64_t lag)
+{
+	if (g->miss_due_ms == 0)
+		return;
+	if (lag >= g->e.cfg.stall_ms) {
+		g->miss_due_ms = now + g->conf->interval_ms;
+		return;
+	}
+	while (now >= g->miss_due_ms) {
+		g->hb_missed++;
+		g->miss_due_ms += g->conf->interval_ms;
+	}
+}
+
+/* Rewrites the stats file in place ("name value" lines): monitord serves it on /metrics. */
+static void
+engine_write_stats(struct engine *g, uint64_t now)
+{
+	const struct election *e = &g->e;
+	char buf[2048];
+	size_t n = 0;
+	int i;
+
+	if (g->r->stats_fd == -1 || now - g->stats_ms < 1000)
+		return;
+	g->stats_ms = now;
+#define STAT(name, v)	do {							\
+	int w_ = snprintf(buf + n, sizeof(buf) - n, "%s %" PRIu64 "\n", (name), (uint64_t)(v)); \
+	if (w_ > 0 && (size_t)w_ < sizeof(buf) - n)					\
+		n += (size_t)w_;							\
+} while (0)
+	STAT("hb_sent", g->hb_sent);
+	STAT("hb_send_failures", g->hb_send_fail);
+	STAT("hb_received", g->hbctr.c[HB_OK]);
+	for (i = 1; i < HB_REASON_MAX; i++) {
+		char name[48];
+
+		snprintf(name, sizeof(name), "hb_rejected_%s", hb_reason_name(i));
+		STAT(name, g->hbctr.c[i]);
+	}
+	STAT("hb_missed", g->hb_missed);
+	STAT("loop_stalls", g->stalls);
+	STAT("max_loop_lag_ms", g->max_lag_ms);
+	STAT("active", e->state == ELECT_ST_ACTIVE);
+	STAT("term", e->term);
+	STAT("peer_alive", e->peer_state == ELECT_PEER_ALIVE);
+	STAT("repl_lag_records", g->log_pos > e->peer.log_pos ? g->log_pos - e->peer.log_pos : 0);
+	STAT("vip_held", g->vip_held);
+	STAT("vip_renew_failures", g->vip_renew_fail);
+	STAT("garp_bursts", g->garp_bursts);
+	STAT("failovers", g->failovers);
+	STAT("switchovers", g->switchovers);
+	STAT("last_failover_ms", g->last.valid ? g->last.detect_ms + g->last.takeover_ms : 0);
+#undef STAT
+	if (pwrite(g->r->stats_fd, buf, n, 0) != (ssize_t)n ||
+	    ftruncate(g->r->stats_fd, (off_t)n) == -1)
+		log_warn("engine: stats file");
+}
 
 static void
 engine_tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -685,6 +753,8 @@ engine_tick_cb(evutil_socket_t fd, short what, void *arg)
 		g->max_lag_ms = lag;
 	if (lag >= g->e.cfg.stall_ms)
 		g->stalls++;
+	engine_count_missed(g, now, lag);
+	engine_write_stats(g, now);
 	if (g->stopping)
 		return;
 	acts = election_tick(&g->e, now, lag);
@@ -771,6 +841,7 @@ engine_status_json(struct engine *g)
 	json_object_set_new(hb, "interval_ms", json_integer((json_int_t)g->conf->interval_ms));
 	json_object_set_new(hb, "max_loop_lag_ms", json_integer((json_int_t)g->max_lag_ms));
 	json_object_set_new(hb, "stalls", json_integer((json_int_t)g->stalls));
+	json_object_set_new(hb, "missed", json_integer((json_int_t)g->hb_missed));
 	peer = json_pack("{s:s,s:I,s:s,s:I,s:i,s:b,s:b,s:b,s:b,s:I,s:I,s:I}",
 	    "state", peer_state_name(e->peer_state),
 	    "node_id", (json_int_t)e->peer.node_id,

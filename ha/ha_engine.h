@@ -12,6 +12,7 @@ struct engine_res {
 	int		 hb_fd;		/* UDP, bound to conf->bind */
 	int		 ctl_fd;	/* listening had.sock (root 0600) */
 	int		 state_fd;	/* the state file, read-write */
+	int		 stats_fd;	/* the stats file, or -1 */
 	uint64_t	 term;		/* read from the state file */
 	uint8_t		 key[64];	/* the heartbeat key */
 	size_t		 keylen;

@@ -108,7 +108,7 @@ proc_start(const struct ha_conf *conf)
 	uid_t uid;
 	gid_t gid;
 	pid_t parent, pid;
-	int sp[2], ifindex, garp_fd, hb_fd, ctl_fd, state_fd;
+	int sp[2], ifindex, garp_fd, hb_fd, ctl_fd, state_fd, stats_fd = -1;
 	struct nl *nl;
 
 	if (geteuid() != 0)
@@ -133,6 +133,10 @@ proc_start(const struct ha_conf *conf)
 	if ((state_fd = open(conf->state_file, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
 		fatal("state_file %s", conf->state_file);
 	er.term = engine_read_term(state_fd);
+	/* Opened here, rewritten in place by the child: it may not create files where root does. */
+	if (conf->stats_file != NULL && (stats_fd = open(conf->stats_file,
+	    O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) == -1)
+		fatal("stats_file %s", conf->stats_file);
 	ctl_fd = proc_ctl_listen(conf->control_socket);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
 		fatal("socketpair");
@@ -150,6 +154,7 @@ proc_start(const struct ha_conf *conf)
 		er.hb_fd = hb_fd;
 		er.ctl_fd = ctl_fd;
 		er.state_fd = state_fd;
+		er.stats_fd = stats_fd;
 		exit(engine_run(conf, &er));
 	}
 	/* The parent: nothing that parses network input. */
@@ -157,6 +162,8 @@ proc_start(const struct ha_conf *conf)
 	close(hb_fd);
 	close(ctl_fd);
 	close(state_fd);
+	if (stats_fd != -1)
+		close(stats_fd);
 	close(sp[1]);
 	if (fcntl(sp[0], F_SETFL, O_NONBLOCK) == -1)
 		fatal("fcntl");

@@ -1,9 +1,11 @@
 /* Tandem — MIT licence. monitord's alarm wiring: engine over query.c, the store via collectord, notify, timers. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include <curl/curl.h>
+#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "common/log.h"
@@ -139,6 +141,35 @@ eval_cb(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(ar.eval_ev, &tv);
 }
 
+/* /metrics: the notifier's transfers by outcome and the engine's notices and rounds. */
+static void
+metrics_cb(struct evbuffer *out, void *arg)
+{
+	const struct notify_stats *ns = notify_stats(ar.notify);
+	const struct ae_stats *es = alarm_engine_stats(ar.e);
+
+	evbuffer_add_printf(out,
+	    "# TYPE tandem_notifications_total counter\n"
+	    "tandem_notifications_total{outcome=\"sent\"} %" PRIu64 "\n"
+	    "tandem_notifications_total{outcome=\"failed\"} %" PRIu64 "\n"
+	    "tandem_notifications_total{outcome=\"refused\"} %" PRIu64 "\n"
+	    "tandem_notifications_total{outcome=\"suppressed\"} %" PRIu64 "\n"
+	    "tandem_notifications_total{outcome=\"withdrawn\"} %" PRIu64 "\n"
+	    "tandem_notifications_total{outcome=\"resent\"} %" PRIu64 "\n"
+	    "# TYPE tandem_notification_attempts_total counter\n"
+	    "tandem_notification_attempts_total %" PRIu64 "\n"
+	    "tandem_notification_retries_total %" PRIu64 "\n"
+	    "# TYPE tandem_alarm_rounds_total counter\n"
+	    "tandem_alarm_rounds_total %" PRIu64 "\n"
+	    "tandem_alarm_persist_errors_total %" PRIu64 "\n"
+	    "tandem_alarm_dropped_total %" PRIu64 "\n"
+	    "# TYPE tandem_alarm_evaluating gauge\n"
+	    "tandem_alarm_evaluating %d\n",
+	    ns->sent, ns->failed, ns->refused, es->notices_suppressed, es->notices_withdrawn,
+	    es->notices_resent, ns->attempts, ns->retries, es->rounds, es->persist_errors,
+	    es->alarms_dropped, strcmp(ar.role, "single") == 0 || strcmp(ar.role, "active") == 0);
+}
+
 static void
 flush_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -191,6 +222,7 @@ alarm_run_start(struct event_base *base, struct api *a, struct query *q,
 			snprintf(err, errlen, "rule %s", conf->rules[i].r.name);
 			return -1;
 		}
+	a->metrics = metrics_cb;
 	if (alarm_api_init(a, ar.e) == -1) {
 		snprintf(err, errlen, "route table full");
 		return -1;

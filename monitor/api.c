@@ -440,6 +440,11 @@ h_metrics(struct http_req *r, void *arg)
 		snprintf(path, sizeof(path), "%s.derive", a->conf->stats_file);
 		metrics_file(out, path, "tandem_collector_");
 	}
+	if (a->conf->ha_stats_file != NULL) {
+		evbuffer_add_printf(out, "# Tandem had counters (had stats_file)\n");
+		if (metrics_file(out, a->conf->ha_stats_file, "tandem_ha_") == -1)
+			evbuffer_add_printf(out, "tandem_ha_stats_available 0\n");
+	}
 	if (a->srv != NULL) {
 		hs = http_stats(a->srv);
 		evbuffer_add_printf(out, "# TYPE tandem_http_requests_total counter\n"
@@ -464,6 +469,8 @@ h_metrics(struct http_req *r, void *arg)
 			    name, h->count);
 		}
 	}
+	if (a->metrics != NULL)
+		a->metrics(out, a->metrics_arg);
 	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Type",
 	    "text/plain; version=0.0.4");
 	evhttp_send_reply(r->req, 200, "OK", out);

@@ -8,6 +8,11 @@
 
 #define API_ROUTES_MAX	64
 
+struct evbuffer;
+
+/* Appends Prometheus text lines of one module's counters to out. */
+typedef void	api_metrics_fn(struct evbuffer *out, void *arg);
+
 struct monitor_conf;
 struct query;
 
@@ -17,6 +22,8 @@ struct api {
 	struct http_server		*srv;	/* set by the caller after http_new */
 	struct http_route		 routes[API_ROUTES_MAX];
 	size_t				 nroutes;
+	api_metrics_fn			*metrics;	/* NULL, or set by the alarm module */
+	void				*metrics_arg;
 };
 
 /*

@@ -33,6 +33,7 @@ fn(struct parse_state *ps, const struct conf_line *l)				\
 KW_STRING(kw_store, store_path)
 KW_STRING(kw_assets, assets_dir)
 KW_STRING(kw_stats_file, stats_file)
+KW_STRING(kw_ha_stats_file, ha_stats_file)
 KW_STRING(kw_control_socket, control_socket)
 CONF_KW_SIZE(kw_max_headers, max_headers, MIN_HTTP_SIZE, MAX_HTTP_SIZE)
 CONF_KW_SIZE(kw_max_body, max_body, MIN_HTTP_SIZE, MAX_HTTP_SIZE)
@@ -141,6 +142,7 @@ static const struct keyword keywords[] = {
 	{ { "control_socket",	1 }, kw_control_socket },
 	{ { "growth_floor",	1 }, kw_growth_floor },
 	{ { "growth_window",	1 }, kw_growth_window },
+	{ { "ha_stats_file",	1 }, kw_ha_stats_file },
 	{ { "http_timeout",	1 }, kw_http_timeout },
 	{ { "listen",		1 }, kw_listen },
 	{ { "max_body",		1 }, kw_max_body },
@@ -256,6 +258,8 @@ monitor_conf_print(const struct monitor_conf *c, FILE *f)
 	print_quoted(f, "store", c->store_path);
 	if (c->stats_file)
 		print_quoted(f, "stats_file", c->stats_file);
+	if (c->ha_stats_file)
+		print_quoted(f, "ha_stats_file", c->ha_stats_file);
 	if (c->control_socket)
 		print_quoted(f, "control_socket", c->control_socket);
 	if (c->assets_dir)
@@ -305,6 +309,7 @@ monitor_conf_free(struct monitor_conf *c)
 {
 	XFREE(c->store_path);
 	XFREE(c->stats_file);
+	XFREE(c->ha_stats_file);
 	XFREE(c->control_socket);
 	XFREE(c->assets_dir);
 	XFREE(c->token);

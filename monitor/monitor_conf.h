@@ -28,6 +28,7 @@ struct monitor_conf {
 	uint16_t	 listen_port;
 	char		*store_path;
 	char		*stats_file;		/* collectord's stats_file, for /metrics */
+	char		*ha_stats_file;		/* had's stats_file, for /metrics; NULL: none */
 	char		*control_socket;	/* collectord's control socket, for /api/v1/cluster */
 	char		*token;			/* bearer token of mutating routes; NULL: none */
 	char		*assets_dir;		/* dashboard files; NULL: beside the binary */

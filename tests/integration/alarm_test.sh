@@ -134,6 +134,15 @@ get "/api/v1/alarms/$L1" | jq -e '.state == "resolved" and .history_source == "s
     die "line-1 history: $(get "/api/v1/alarms/$L1")"
 say "line-1 drained: one resolved notice and one resolved mail; history pending -> firing -> resolved from the store"
 
+# /metrics counts the notifications by outcome: as many sent as the log records, none failed.
+logged=$(get /api/v1/alarms/notifications | jq '[.notifications[] | select(.status == "sent")] | length')
+get /metrics > "$T/metrics.txt"
+grep -qx "tandem_notifications_total{outcome=\"sent\"} $logged" "$T/metrics.txt" ||
+    die "metrics: sent notifications: $(grep notifications "$T/metrics.txt") (log: $logged sent)"
+grep -qx 'tandem_notifications_total{outcome="failed"} 0' "$T/metrics.txt" || die "metrics: failed notifications"
+grep -qx 'tandem_alarm_evaluating 1' "$T/metrics.txt" || die "metrics: not evaluating"
+say "/metrics: $logged notifications sent, 0 failed, as in the notification log"
+
 # --- Restart: the state comes back from the store; nothing is sent again.
 hooks_before=$(wc -l < "$HOOK")
 mails_before=$(wc -l < "$MAIL")

@@ -96,6 +96,7 @@ got=$(get "/api/v1/logs?app=app-3&level=error&limit=1000&from=$((start_ms - 1200
 [ "$got" = "$nerr" ] || die "error logs of app-3: $got, store has $nerr"
 get /api/v1/cluster | jq -e '.role == "single"' > /dev/null || die "cluster"
 get /metrics | grep -q "^tandem_collector_events_stored $stored" || die "metrics: events_stored"
+get /metrics | grep -q "^tandem_collector_log_pos [1-9]" || die "metrics: log_pos gauge"
 get /metrics | grep -q '^tandem_http_latency_us_count{route="perf"}' || die "metrics: latency by route"
 get /api/v1/perf/top?n=3 | jq -e '.jobs | length == 3' > /dev/null || die "perf top"
 get "/api/v1/perf/top?n=3&compare=1d" | jq -e '.jobs[0].compare.count == 0' > /dev/null || die "perf compare"

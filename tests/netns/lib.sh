@@ -184,6 +184,7 @@ write_configs() {
 		echo "service_ip $VIP/$VIP_PLEN"
 		echo "control_socket \"$T/$h/had.sock\""
 		echo "state_file \"$T/$h/had.state\""
+		echo "stats_file \"$T/$h/had.stats\""
 		if [ "$CC" = 1 ]; then
 			echo "collector_control \"$T/$h/coll.sock\""
 			echo "collector_repl ${IP[$h]}:$REPL_PORT"

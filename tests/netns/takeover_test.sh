@@ -41,6 +41,15 @@ wait_until 6 bash -c "! ip -n ${NS[a]} -4 addr show dev eth0 | grep -q 'inet $VI
     die "the dead node still holds $VIP 6 s after the kill"
 say "dead node a lost $VIP by itself $(( $(now_ms) - t1 )) ms after the check began (lifetime 2 s)"
 [ "$(holders)" = b ] || die "holders: $(holders)"
+# had's stats file (monitord's /metrics reads it): the survivor counted the lost heartbeats
+# and says it is active; a's file stopped with a's last state.
+stat_of() { awk -v k="$2" '$1 == k { print $2 }' "$T/$1/had.stats"; }
+wait_until 3 bash -c "[ \"\$(awk '\$1 == \"active\" { print \$2 }' '$T/b/had.stats')\" = 1 ]" ||
+    die "b's had.stats does not say active: $(tr '\n' ' ' < "$T/b/had.stats")"
+missed=$(stat_of b hb_missed)
+[ "${missed:-0}" -ge 1 ] || die "b's had.stats counted no missed heartbeats after a's death"
+[ "$(stat_of b hb_received)" -ge 1 ] || die "b's had.stats: no heartbeats received"
+say "b's had.stats: hb_missed $missed, hb_received $(stat_of b hb_received), failovers $(stat_of b failovers)"
 
 wait_load 60
 say "simulator: exit $SIM_RC, offered $OFFERED, acked $ACKED; $(grep -o 'reconnects [0-9]*' "$T/sim.out" | head -1)"
