@@ -30,12 +30,16 @@
 #define CTL_CLIENTS_MAX	16
 #define DRAIN_WAIT_MS	5000
 #define DRAIN_POLL_MS	5
+#define ALARM_POLL_MS	1		/* a standby applies a record in about a millisecond */
 
 struct ctl_client {
 	struct collector	*c;
 	struct bufferevent	*bev;
 	struct event		*drain_ev;	/* polling until the standby caught up */
 	int			 drain_polls;
+	struct event		*alarm_ev;	/* an alarm write waiting for the standby */
+	uint64_t		 alarm_pos;	/* ... to apply this position */
+	int			 alarm_polls;
 	struct ctl_client	*next;
 };
 
@@ -56,6 +60,8 @@ client_free(struct ctl_client *cl)
 		}
 	if (cl->drain_ev != NULL)
 		event_free(cl->drain_ev);
+	if (cl->alarm_ev != NULL)
+		event_free(cl->alarm_ev);
 	bufferevent_free(cl->bev);
 	xfree(cl);
 	ctl_nclients--;
@@ -158,6 +164,32 @@ unhex(char *s)
 	return (long)(n / 2);
 }
 
+static void	client_read_cb(struct bufferevent *, void *);
+
+/* Replies to an alarm write once the standby applied it, or the pair is not protected. */
+static void
+alarm_wait_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_client *cl = arg;
+	struct collector *c = cl->c;
+	struct timeval tv = { 0, ALARM_POLL_MS * 1000 };
+	int waiting = c->role == ROLE_ACTIVE && repl_master_protected(c);
+
+	if (waiting && repl_master_peer_pos(c) < cl->alarm_pos &&
+	    ++cl->alarm_polls * ALARM_POLL_MS < DRAIN_WAIT_MS) {
+		evtimer_add(cl->alarm_ev, &tv);
+		return;
+	}
+	if (waiting && repl_master_peer_pos(c) < cl->alarm_pos)
+		log_warnx("control: alarm write at %llu not applied by the standby in %d ms",
+		    (unsigned long long)cl->alarm_pos, DRAIN_WAIT_MS);
+	reply(cl, json_pack("{s:b,s:I,s:b}", "ok", 1, "log_pos", (json_int_t)cl->alarm_pos,
+	    "replicated", repl_master_peer_pos(c) >= cl->alarm_pos));
+	bufferevent_enable(cl->bev, EV_READ);
+	if (what & EV_TIMEOUT)			/* not from handle(): its loop goes on itself */
+		client_read_cb(cl->bev, cl);	/* requests that arrived meanwhile */
+}
+
 /* alarm put HEXKEY HEXVALUE | alarm del HEXKEY: monitord's state (collector/alarm_store.h). */
 static void
 handle_alarm(struct ctl_client *cl, int argc, char **argv)
@@ -178,7 +210,18 @@ handle_alarm(struct ctl_client *cl, int argc, char **argv)
 		rc = alarm_store_del(cl->c, argv[2], (size_t)klen, err, sizeof(err));
 	if (rc == -1)
 		return reply_error(cl, err);
-	reply(cl, json_pack("{s:b,s:I}", "ok", 1, "log_pos", (json_int_t)store_pos(cl->c->store)));
+	/*
+	 * Like an agent's events, an alarm change is acknowledged once the standby holds it
+	 * (while the pair is protected): an acknowledgement given in the dashboard survives a
+	 * failover right after it. Further requests wait (reading is paused).
+	 */
+	cl->alarm_pos = store_pos(cl->c->store);
+	cl->alarm_polls = 0;
+	if (cl->alarm_ev == NULL &&
+	    (cl->alarm_ev = evtimer_new(cl->c->base, alarm_wait_cb, cl)) == NULL)
+		return reply_error(cl, "out of memory");
+	bufferevent_disable(cl->bev, EV_READ);
+	alarm_wait_cb(-1, 0, cl);
 }
 
 static void
@@ -244,6 +287,8 @@ client_read_cb(struct bufferevent *bev, void *arg)
 	int i;
 
 	for (i = 0; i < 64; i++) {
+		if (cl->alarm_ev != NULL && evtimer_pending(cl->alarm_ev, NULL))
+			break;			/* an alarm write awaits the standby */
 		if ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) == NULL)
 			break;
 		if (n > CTL_LINE_MAX)

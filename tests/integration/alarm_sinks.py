@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Tandem — MIT licence. Local notification sinks for alarm_test.sh, on 127.0.0.1 only, port 0.
+# Tandem — MIT licence. Local notification sinks for alarm_test.sh, on 127.0.0.1 (or the address given), port 0.
 #   alarm_sinks.py webhook DIR   each POST body appended to DIR/webhook.jsonl (one line each)
 #   alarm_sinks.py smtp DIR      each mail appended to DIR/smtp.jsonl as {"from","to","data"}
 # The bound port is written to DIR/<mode>.port once listening.
@@ -88,12 +88,14 @@ class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
 
 if __name__ == "__main__":
     mode, d = sys.argv[1], sys.argv[2]
+    # The address to listen on: 127.0.0.1 unless a test's own namespace gives another.
+    addr = sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1"
     OUT = os.path.join(d, mode + ".jsonl")
     open(OUT, "a").close()
     if mode == "webhook":
-        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+        srv = http.server.ThreadingHTTPServer((addr, 0), Hook)
     else:
-        srv = Server(("127.0.0.1", 0), Smtp)
+        srv = Server((addr, 0), Smtp)
     with open(os.path.join(d, mode + ".port.tmp"), "w") as f:
         f.write(str(srv.server_address[1]))
     os.rename(os.path.join(d, mode + ".port.tmp"), os.path.join(d, mode + ".port"))

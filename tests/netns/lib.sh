@@ -75,7 +75,7 @@ trap 'exit 130' INT TERM
 dump_logs() {
 	local f
 	[ -n "$T" ] || return 0
-	for f in "$T"/*/had.log "$T"/*/coll.log; do
+	for f in "$T"/*/had.log "$T"/*/coll.log "$T"/*/mon.log; do
 		[ -f "$f" ] || continue
 		echo "---- ${f#$T/} (last 25 lines)"
 		tail -n 25 "$f"
