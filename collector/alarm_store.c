@@ -10,7 +10,7 @@
 
 static unsigned int	 as_dbi;
 static int		 as_open;
-static struct store	*as_store;	/* the store the handle belongs to */
+static uint64_t		 as_store;	/* store_instance of the handle's store */
 static uint64_t		 as_term;	/* the term it was opened in */
 
 /*
@@ -33,7 +33,7 @@ as_prepare(struct collector *c, char *err, size_t errlen)
 		snprintf(err, errlen, "store: %s", store_strerror(c->store));
 		return -1;
 	}
-	if (!as_open || as_store != c->store || as_term != c->term) {
+	if (!as_open || as_store != store_instance(c->store) || as_term != c->term) {
 		if (store_dbi(c->store, ALARM_STORE_DB, &as_dbi) == -1) {
 			snprintf(err, errlen, "store: %s: %s", ALARM_STORE_DB,
 			    store_strerror(c->store));
@@ -41,7 +41,7 @@ as_prepare(struct collector *c, char *err, size_t errlen)
 			return -1;
 		}
 		as_open = 1;
-		as_store = c->store;
+		as_store = store_instance(c->store);
 		as_term = c->term;
 	}
 	return 0;

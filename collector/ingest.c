@@ -8,6 +8,7 @@
 #include "collector/collector.h"
 #include "collector/collector_conf.h"
 #include "collector/conn.h"
+#include "collector/derive_prune.h"
 #include "collector/ingest.h"
 #include "collector/stats.h"
 #include "collector/store.h"
@@ -88,20 +89,28 @@ static void
 prune_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ingest *ing = arg;
-	uint64_t now = now_ms();
+	uint64_t now = now_ms(), cutoff = now - ing->c->conf->retention_ms;
 	struct timeval tv;
-	long n = 0;
+	long n = 0, d = 0;
 
 	if (!ing->full && !ing->c->draining && collector_accepting(ing->c)) {
-		n = store_prune(ing->c->store, now - ing->c->conf->retention_ms, PRUNE_BATCH);
-		if (n > 0) {
+		n = store_prune(ing->c->store, cutoff, PRUNE_BATCH);
+		/* Then the derived records the same retention covers, in the same budget. */
+		if (n >= 0 && n < PRUNE_BATCH &&
+		    (d = derive_prune(ing->c->store, cutoff, PRUNE_BATCH - (size_t)n)) == -1)
+			n = -1;
+		if (n > 0 || d > 0) {
 			stats.pruned_blocks += (uint64_t)n;
-			log_debug("%s: pruned %ld blocks older than the retention", __func__, n);
+			stats.pruned_derived += (uint64_t)d;
+			log_debug("%s: pruned %ld blocks and %ld derived records older than the "
+			    "retention", __func__, n, d);
 			ingest_commit(ing);
 		} else if (n == -1)
 			ingest_commit(ing);
 	}
 	/* A full batch of deletions means more may be waiting: come back soon. */
+	if (n >= 0 && n + d == PRUNE_BATCH)
+		n = PRUNE_BATCH;
 	tv.tv_sec = n == PRUNE_BATCH ? 0 : (long)(ing->c->conf->retention_interval_ms / 1000);
 	tv.tv_usec = n == PRUNE_BATCH ? 100000 :
 	    (long)(ing->c->conf->retention_interval_ms % 1000) * 1000;

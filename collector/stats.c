@@ -32,6 +32,7 @@ stats_print(FILE *out)
 	P(commit_us_max);
 	P(store_full_refusals);
 	P(pruned_blocks);
+	P(pruned_derived);
 	P(folded_blocks);
 	P(fold_us_total);
 	P(fold_us_max);

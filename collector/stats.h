@@ -26,6 +26,7 @@ struct collector_stats {
 	uint64_t	commit_us_max;
 	uint64_t	store_full_refusals;
 	uint64_t	pruned_blocks;
+	uint64_t	pruned_derived;		/* rollups and finished transactions past the retention */
 	uint64_t	folded_blocks;		/* moved from the commit log to their ranges */
 	uint64_t	fold_us_total;		/* time in folds (with their commits) */
 	uint64_t	fold_us_max;

@@ -15,7 +15,10 @@
 
 #define STORE_MAX_DBS	48
 
+static uint64_t	store_instances;	/* stores opened so far: store_instance() */
+
 struct store {
+	uint64_t	 instance;	/* unique per store_open in this process */
 	MDB_env		*env;
 	MDB_txn		*txn;		/* the tick's write transaction, or NULL */
 	MDB_dbi		 meta, names, ids, agents, events, evlog[STORE_EVLOG_PARTS];
@@ -170,6 +173,7 @@ store_open(const char *path, uint64_t map_size, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	s->instance = ++store_instances;
 	if (mkdir(path, 0750) == -1 && errno != EEXIST) {
 		snprintf(err, errlen, "mkdir %s: %s", path, strerror(errno));
 		goto fail;
@@ -854,6 +858,90 @@ store_del(struct store *s, unsigned int dbi, const void *key, size_t klen)
 	s->nwrites++;
 	cap_del(s, dbi, &k);
 	return 0;
+}
+
+/* The first key after every key that starts with key[0..n): the prefix plus one, or 0 (none). */
+static size_t
+prefix_next(uint8_t *key, size_t n)
+{
+	while (n > 0) {
+		if (key[n - 1] != 0xff) {
+			key[n - 1]++;
+			return n;
+		}
+		n--;
+	}
+	return 0;
+}
+
+long
+store_prune_db(struct store *s, unsigned int dbi, struct store_prune_it *it,
+    enum store_prune_verdict (*verdict)(const uint8_t *, size_t, const uint8_t *, size_t,
+    void *, size_t *), void *arg, size_t max_deletes, size_t max_visits)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	size_t visits = 0, skip;
+	long deleted = 0;
+	int rc;
+
+	if (store_begin(s) == -1)
+		return -1;
+	if ((rc = mdb_cursor_open(s->txn, dbi, &c)) != 0)
+		return store_fail(s, rc, "cursor");
+	k.mv_data = it->key;
+	k.mv_size = it->len;
+	rc = it->len > 0 ? mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) :
+	    mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	while (rc == 0 && (size_t)deleted < max_deletes && visits < max_visits) {
+		visits++;
+		skip = 0;
+		switch (verdict(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg, &skip)) {
+		case STORE_PRUNE_DEL:
+			cap_del(s, dbi, &k);
+			if ((rc = mdb_cursor_del(c, 0)) != 0)
+				break;
+			s->nwrites++;
+			deleted++;
+			rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
+			if (rc == EINVAL)	/* deleted the last item */
+				rc = MDB_NOTFOUND;
+			continue;
+		case STORE_PRUNE_SKIP:
+			if (skip > 0 && skip <= k.mv_size && skip <= sizeof(it->key)) {
+				memcpy(it->key, k.mv_data, skip);
+				if ((it->len = prefix_next(it->key, skip)) == 0) {
+					rc = MDB_NOTFOUND;
+					break;
+				}
+				k.mv_data = it->key;
+				k.mv_size = it->len;
+				rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+				continue;
+			}
+			/* FALLTHROUGH */
+		case STORE_PRUNE_KEEP:
+			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+			continue;
+		}
+		break;
+	}
+	if (rc == 0) {
+		/* Resume at the current key (not yet judged). */
+		it->len = k.mv_size <= sizeof(it->key) ? k.mv_size : 0;
+		memcpy(it->key, k.mv_data, it->len);
+	} else
+		it->len = 0;
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return store_write_fail(s, rc, "prune");
+	return deleted;
+}
+
+uint64_t
+store_instance(const struct store *s)
+{
+	return s->instance;
 }
 
 /* Old blocks still in the commit log (a fold that never ran: a standby, a full map). */

@@ -73,6 +73,31 @@ void	store_abort(struct store *);
  */
 long	store_prune(struct store *, uint64_t cutoff_ms, size_t max_deletes);
 
+/*
+ * Generic pruning of a named database (derived records). Walks keys in order from it->key,
+ * asking verdict for each: STORE_PRUNE_DEL deletes the record, STORE_PRUNE_KEEP goes on with
+ * the next key, STORE_PRUNE_SKIP goes on after every key that shares the first *skip bytes of
+ * this one (the rest of a time-ordered range is younger). Stops after max_deletes deletions or
+ * max_visits records and keeps its place in it (empty at the end: the next call starts over).
+ * Deletions are captured for replication. The number deleted, or -1.
+ */
+#define STORE_PRUNE_KEY_MAX	511
+struct store_prune_it {
+	uint8_t	key[STORE_PRUNE_KEY_MAX];
+	size_t	len;
+};
+enum store_prune_verdict { STORE_PRUNE_KEEP, STORE_PRUNE_DEL, STORE_PRUNE_SKIP };
+long	store_prune_db(struct store *, unsigned int dbi, struct store_prune_it *,
+	    enum store_prune_verdict (*verdict)(const uint8_t *key, size_t klen,
+	    const uint8_t *val, size_t vlen, void *arg, size_t *skip /* OUT */), void *arg,
+	    size_t max_deletes, size_t max_visits);
+
+/*
+ * A number unique to this open store in the process: database handles kept by other modules
+ * belong to it (a snapshot replaces the store, perhaps at the same address).
+ */
+uint64_t	store_instance(const struct store *);
+
 /* The last LMDB error code (0: none) and its text. */
 int		 store_error(const struct store *);
 const char	*store_strerror(const struct store *);
