@@ -619,6 +619,7 @@ engine_send_hb(struct engine *g)
 	adv.term = me.term;
 	adv.log_pos = me.log_pos;
 	adv.ack_pos = me.ack_pos;
+	adv.echo = g->hbp.seen ? g->hbp.last_counter : 0;
 	adv.flags = (me.healthy ? HB_F_HEALTHY : 0) | (me.track_ok ? HB_F_TRACK_OK : 0) |
 	    (me.maint ? HB_F_MAINT : 0) | (me.yield ? HB_F_YIELD : 0);
 	if (g->stopping && g->stop_released) {
@@ -1029,6 +1030,7 @@ engine_run(const struct ha_conf *conf, struct engine_res *r)
 		fatalx("engine: heartbeat key must be %d..%d bytes", HB_KEY_MIN, HB_KEY_MAX);
 	explicit_bzero(r->key, sizeof(r->key));
 	g->hb_counter = hb_counter_seed();
+	g->hbc.own_first = g->hb_counter;
 
 	memset(&ec, 0, sizeof(ec));
 	ec.node_id = conf->node_id;

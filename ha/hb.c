@@ -27,6 +27,7 @@ static const char *const hb_reason_names[HB_REASON_MAX] = {
 	[HB_BAD_ROLE] = "bad_role",
 	[HB_BAD_NODE] = "bad_node",
 	[HB_BAD_PAYLOAD] = "bad_payload",
+	[HB_UNPROVEN] = "unproven",
 };
 
 static const char *const hb_role_names[HB_ROLE_MAX] = {
@@ -134,6 +135,7 @@ hb_encode(const struct hb_config *cfg, const struct hb_advert *adv, uint8_t *out
 	put64(out + HB_OFF_LOGPOS, adv->log_pos);
 	put64(out + HB_OFF_ACKPOS, adv->ack_pos);
 	put64(out + HB_OFF_COUNTER, adv->counter);
+	put64(out + HB_OFF_ECHO, adv->echo);
 	if (hb_auth_mac(&cfg->key, out, HB_BODY_LEN, out + HB_OFF_MAC) == -1)
 		return -1;
 	return HB_PKT_LEN;
@@ -175,6 +177,7 @@ hb_validate(const struct hb_config *cfg, struct hb_peer *peer, struct hb_counter
 	a.log_pos = get64(buf + HB_OFF_LOGPOS);
 	a.ack_pos = get64(buf + HB_OFF_ACKPOS);
 	a.counter = get64(buf + HB_OFF_COUNTER);
+	a.echo = get64(buf + HB_OFF_ECHO);
 
 	if (!hb_auth_replay_ok(peer, a.counter))
 		return hb_reject(ctr, HB_REPLAY);
@@ -190,6 +193,8 @@ hb_validate(const struct hb_config *cfg, struct hb_peer *peer, struct hb_counter
 		return hb_reject(ctr, HB_BAD_PAYLOAD);
 
 	hb_auth_replay_commit(peer, a.counter);
+	if (cfg->own_first != 0 && a.echo < cfg->own_first)
+		return hb_reject(ctr, HB_UNPROVEN);
 	ctr->c[HB_OK]++;
 	if (out != NULL)
 		*out = a;

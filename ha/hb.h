@@ -11,7 +11,7 @@ struct event;
 struct event_base;
 
 /*
- * Wire layout, version 1, all integers big-endian, 88 bytes, no padding:
+ * Wire layout, version 2, all integers big-endian, 96 bytes, no padding:
  *
  *   off len field
  *     0   4 magic         "THB1" = 0x54484231
@@ -28,11 +28,16 @@ struct event_base;
  *    32   8 log_pos       last replication log position the sender holds
  *    40   8 ack_pos       last position the sender knows was acknowledged to agents (<= log_pos)
  *    48   8 counter       64-bit send counter; strictly increasing per sender (replay check)
- *    56  32 mac           HMAC-SHA256(key, bytes 0..55)
+ *    56   8 echo          the last counter the sender accepted from the receiver (0: none)
+ *    64  32 mac           HMAC-SHA256(key, bytes 0..63)
+ *
+ * The echo proves a packet fresh: a receiver acts only on packets that echo a counter of its
+ * own current run. A packet written before the receiver (re)started -- held in a neighbour
+ * queue while a link was down, say, and delivered seconds later -- cannot, however authentic.
  */
 #define HB_MAGIC		0x54484231u
-#define HB_VERSION		1
-#define HB_BODY_LEN		56
+#define HB_VERSION		2
+#define HB_BODY_LEN		64
 #define HB_MAC_LEN		32
 #define HB_PKT_LEN		(HB_BODY_LEN + HB_MAC_LEN)
 #define HB_KEY_MIN		16	/* shorter shared keys are refused by hb_key_set() */
@@ -53,7 +58,8 @@ struct event_base;
 #define HB_OFF_LOGPOS		32
 #define HB_OFF_ACKPOS		40
 #define HB_OFF_COUNTER		48
-#define HB_OFF_MAC		56
+#define HB_OFF_ECHO		56
+#define HB_OFF_MAC		64
 
 enum hb_role {
 	HB_ROLE_INIT = 0,
@@ -81,6 +87,7 @@ enum hb_reason {
 	HB_BAD_ROLE,		/* 6. role out of range */
 	HB_BAD_NODE,		/* 6. node id 0, our own id, or not the configured peer */
 	HB_BAD_PAYLOAD,		/* 6. reserved bits/bytes, unknown flags, interval 0, ack > log */
+	HB_UNPROVEN,		/* 7. authentic and in order, but its echo predates our run */
 	HB_REASON_MAX
 };
 
@@ -99,6 +106,7 @@ struct hb_config {
 	uint32_t	 cluster_id;
 	uint32_t	 node_id;	/* ours: packets carrying it are dropped as HB_BAD_NODE */
 	struct hb_key	 key;
+	uint64_t	 own_first;	/* our first send counter of this run; 0: no echo check */
 };
 
 /*
@@ -124,6 +132,7 @@ struct hb_advert {
 	uint64_t	 log_pos;
 	uint64_t	 ack_pos;
 	uint64_t	 counter;
+	uint64_t	 echo;		/* the last counter the sender accepted from us */
 };
 
 const char	*hb_reason_name(enum hb_reason);
@@ -150,8 +159,11 @@ int		 hb_encode(const struct hb_config *cfg, const struct hb_advert *adv,
 /*
  * Validates buf in the fixed order documented in enum hb_reason and bumps exactly one counter
  * in ctr (HB_OK on acceptance). On HB_OK the packet is decoded into out (OUT, may be NULL) and
- * peer->last_counter advances; on any failure neither peer nor out change. Never fails on any
- * input bytes other than by returning a reason.
+ * peer->last_counter advances. HB_UNPROVEN (the echo is below cfg->own_first: the sender has
+ * not heard this run of ours yet, or the packet is older than it) also advances
+ * peer->last_counter, so the next packet we send echoes it and the peer's next one proves
+ * itself; out is left alone and the caller acts on nothing in it. On any other failure neither
+ * peer nor out change. Never fails on any input bytes other than by returning a reason.
  */
 enum hb_reason	 hb_validate(const struct hb_config *cfg, struct hb_peer *peer,
 		    struct hb_counters *ctr, const uint8_t *buf, size_t len, struct hb_advert *out);

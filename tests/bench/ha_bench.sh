@@ -11,7 +11,8 @@
 # keepalived (Debian's) runs with its defaults, then vrrp_version 3 / advert_int 0.1; its
 # "service" is the same collectord on each node (the collector port answering on the VIP).
 # Targets are printed beside the figures with MET / MISSED. Bounded: < 10 minutes.
-# Usage: sudo tests/bench/ha_bench.sh   (TANDEM_BIN=bazel-bin; TRIALS=N)
+# Usage: sudo tests/bench/ha_bench.sh   (TANDEM_BIN=bazel-bin; TRIALS=N; SKIP_TANDEM=1,
+#   SKIP_100MS=1 or SKIP_KEEPALIVED=1 leave those phases out)
 . "$(dirname "$0")/../netns/lib.sh"
 
 TRIALS=${TRIALS:-10}
@@ -317,7 +318,7 @@ CC0=$CC REPL0=$REPL
 T_KILL=() T_ACK=() T_LINK=() SW_GAP=() SW_ACK=() F_KILL=() F_ACK=()
 T_LOST="" F_LOST="" STALL_FAILOVERS=""
 K1_KILL=() K1_LINK=() K2_KILL=() K2_LINK=()
-if [ "${SKIP_TANDEM:-0}" != 1 ]; then
+if [ "${SKIP_TANDEM:-0}" != 1 ] && [ "${SKIP_100MS:-0}" != 1 ]; then
 INTERVAL=100ms
 tandem_phase
 tandem_kill_trials "$TRIALS"
@@ -328,7 +329,9 @@ tandem_linkdown_trials "$TRIALS"
 T_LINK=("${LINK_MS[@]}")
 tandem_stop
 T_LOST=$LOST
+fi
 
+if [ "${SKIP_TANDEM:-0}" != 1 ]; then
 CC=$CC0 REPL=$REPL0
 INTERVAL=10ms
 tandem_phase
@@ -340,7 +343,7 @@ tandem_stop
 F_LOST=$LOST
 fi
 
-if command -v keepalived >/dev/null; then
+if command -v keepalived >/dev/null && [ "${SKIP_KEEPALIVED:-0}" != 1 ]; then
 	BENCH_BUDGET_MS=$((BENCH_BUDGET_MS + 100000))	# keepalived always gets its turn
 	keepalived_phase default
 	K1_KILL=("${KA_KILL[@]}")

@@ -15,8 +15,10 @@
  *             reach by guessing an HMAC;
  *   mode & 2  the receiver expects a specific peer node id (FUZZ_PEER);
  *   mode & 4  a packet with counter FUZZ_LAST was accepted before.
+ * The receiver's run began at counter FUZZ_OWN_FIRST: a packet echoing less is unproven.
  * Invariants: exactly one counter moves, and it is the returned reason; a rejected packet
- * changes neither the peer state nor the output; an accepted packet is canonical (encoding
+ * changes neither the peer state nor the output (an unproven one advances the peer state
+ * only); an accepted packet is canonical (encoding
  * the decoded advert gives back the same bytes) and the same bytes again are a replay.
  *
  * Built with -DHB_FUZZ_GEN it is instead the seed generator: `hb_fuzz_gen CORPUS_ROOT` writes
@@ -28,6 +30,7 @@
 #define FUZZ_ME		1u
 #define FUZZ_PEER	2u
 #define FUZZ_LAST	1000u
+#define FUZZ_OWN_FIRST	500u
 #define FUZZ_KEY	"tandem-fuzz-key-0123456789abcdef"
 
 #define CHECK(c) do {							\
@@ -43,6 +46,7 @@ fuzz_cfg(struct hb_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->cluster_id = FUZZ_CLUSTER;
 	cfg->node_id = FUZZ_ME;
+	cfg->own_first = FUZZ_OWN_FIRST;
 	CHECK(hb_key_set(&cfg->key, FUZZ_KEY, strlen(FUZZ_KEY)) == 0);
 }
 
@@ -98,6 +102,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sum += ctr.c[i];
 	CHECK(sum == 1 && ctr.c[r] == 1);
 	CHECK(hb_reason_name(r) != NULL);
+	if (r == HB_UNPROVEN) {
+		CHECK(n == HB_PKT_LEN && peer.seen && peer.last_counter > before.last_counter);
+		CHECK(memcmp(&adv, &untouched, sizeof(adv)) == 0);
+		return 0;
+	}
 	if (r != HB_OK) {
 		CHECK(memcmp(&peer, &before, sizeof(peer)) == 0);
 		CHECK(memcmp(&adv, &untouched, sizeof(adv)) == 0);
@@ -105,7 +114,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	CHECK(n == HB_PKT_LEN);
 	CHECK(adv.role < HB_ROLE_MAX && adv.ack_pos <= adv.log_pos && adv.counter != 0);
-	CHECK(adv.node_id != FUZZ_ME && adv.node_id != 0);
+	CHECK(adv.node_id != FUZZ_ME && adv.node_id != 0 && adv.echo >= FUZZ_OWN_FIRST);
 	CHECK(peer.seen && peer.last_counter == adv.counter);
 	CHECK(hb_encode(&cfg, &adv, again, sizeof(again)) == HB_PKT_LEN);
 	CHECK(memcmp(again, pkt, HB_PKT_LEN) == 0);
@@ -151,6 +160,7 @@ base_advert(struct hb_advert *a)
 	a->log_pos = 5000;
 	a->ack_pos = 4990;
 	a->counter = FUZZ_LAST + 1;
+	a->echo = FUZZ_OWN_FIRST;
 }
 
 /* Field edits for the re-signed seeds: {name, offset, byte value}. */
@@ -169,6 +179,7 @@ static const struct {
 	{ "resign-interval-zero", HB_OFF_INTERVAL + 1, 0 },
 	{ "resign-ack-over-log", HB_OFF_ACKPOS + 5, 0xff },
 	{ "resign-counter-old", HB_OFF_COUNTER + 6, 0 },
+	{ "resign-echo-old", HB_OFF_ECHO + 6, 0 },
 	{ "unsigned-bad-magic", HB_OFF_MAGIC, 'X' },
 	{ "unsigned-bad-version", HB_OFF_VERSION, 9 },
 	{ "unsigned-bad-cluster", HB_OFF_CLUSTER + 3, 2 },

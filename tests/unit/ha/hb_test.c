@@ -41,6 +41,7 @@ adv_make(struct hb_advert *a, uint64_t counter)
 	a->log_pos = 0x1111222233334444ull;
 	a->ack_pos = 0x1111222233330000ull;
 	a->counter = counter;
+	a->echo = 7;
 }
 
 /* Re-signs a mutated body with the sender's key, so only the intended check can fail. */
@@ -76,7 +77,7 @@ test_golden(void **state)
 {
 	static const uint8_t want[HB_BODY_LEN] = {
 		0x54, 0x48, 0x42, 0x31,		/* magic "THB1" */
-		0x01,				/* version */
+		0x02,				/* version */
 		0x02,				/* role active */
 		0x00, 0x03,			/* flags healthy|track_ok */
 		0x7a, 0x6e, 0x00, 0x01,		/* cluster */
@@ -89,6 +90,7 @@ test_golden(void **state)
 		0x11, 0x11, 0x22, 0x22, 0x33, 0x33, 0x44, 0x44,	/* log_pos */
 		0x11, 0x11, 0x22, 0x22, 0x33, 0x33, 0x00, 0x00,	/* ack_pos */
 		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a,	/* counter 42 */
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07,	/* echo 7 */
 	};
 	struct hb_config tx;
 	struct hb_advert a;
@@ -187,7 +189,13 @@ static void m_body(uint8_t *p, size_t *l, struct hb_config *c, struct hb_peer *p
 static void m_long(uint8_t *p, size_t *l, struct hb_config *c, struct hb_peer *pe) { *l = HB_PKT_LEN + 1; }
 static void m_magic(uint8_t *p, size_t *l, struct hb_config *c, struct hb_peer *pe) { p[HB_OFF_MAGIC + 3] = '2'; }
 static void m_version0(uint8_t *p, size_t *l, struct hb_config *c, struct hb_peer *pe) { p[HB_OFF_VERSION] = 0; }
-static void m_version2(uint8_t *p, size_t *l, struct hb_config *c, struct hb_peer *pe) { p[HB_OFF_VERSION] = 2; }
+static void m_version1(uint8_t *p, size_t *l, struct hb_config *c, struct hb_peer *pe) { p[HB_OFF_VERSION] = 1; }
+static void m_version3(uint8_t *p, size_t *l, struct hb_config *c, struct hb_peer *pe) { p[HB_OFF_VERSION] = 3; }
+/* Our run began after the counter the packet echoes (7): stale, or the sender has not heard us. */
+static void m_echo_old(uint8_t *p, size_t *l, struct hb_config *c, struct hb_peer *pe) { c->own_first = 8; }
+static void m_echo_first(uint8_t *p, size_t *l, struct hb_config *c, struct hb_peer *pe) { c->own_first = 7; }
+static void m_echo_zero(uint8_t *p, size_t *l, struct hb_config *c, struct hb_peer *pe) { c->own_first = 1; put64(p + HB_OFF_ECHO, 0); }
+static void m_echo_changed(uint8_t *p, size_t *l, struct hb_config *c, struct hb_peer *pe) { p[HB_OFF_ECHO] ^= 0x40; }
 static void m_cluster(uint8_t *p, size_t *l, struct hb_config *c, struct hb_peer *pe) { put32(p + HB_OFF_CLUSTER, CLUSTER + 1); }
 static void m_mac(uint8_t *p, size_t *l, struct hb_config *c, struct hb_peer *pe) { p[HB_OFF_MAC + 31] ^= 0x01; }
 static void m_term(uint8_t *p, size_t *l, struct hb_config *c, struct hb_peer *pe) { p[HB_OFF_TERM + 7] ^= 0x01; }
@@ -210,7 +218,8 @@ static void m_ack(uint8_t *p, size_t *l, struct hb_config *c, struct hb_peer *pe
 /* Several defects at once: the first in check order is the one counted. */
 static void m_magic_cluster(uint8_t *p, size_t *l, struct hb_config *c, struct hb_peer *pe) { m_magic(p, l, c, pe); m_cluster(p, l, c, pe); }
 static void m_short_magic(uint8_t *p, size_t *l, struct hb_config *c, struct hb_peer *pe) { m_magic(p, l, c, pe); m_short(p, l, c, pe); }
-static void m_version_cluster(uint8_t *p, size_t *l, struct hb_config *c, struct hb_peer *pe) { m_version2(p, l, c, pe); m_cluster(p, l, c, pe); }
+static void m_version_cluster(uint8_t *p, size_t *l, struct hb_config *c, struct hb_peer *pe) { m_version3(p, l, c, pe); m_cluster(p, l, c, pe); }
+static void m_ack_echo(uint8_t *p, size_t *l, struct hb_config *c, struct hb_peer *pe) { m_ack(p, l, c, pe); m_echo_old(p, l, c, pe); }
 static void m_cluster_mac(uint8_t *p, size_t *l, struct hb_config *c, struct hb_peer *pe) { m_cluster(p, l, c, pe); m_mac(p, l, c, pe); }
 static void m_mac_replay(uint8_t *p, size_t *l, struct hb_config *c, struct hb_peer *pe) { m_mac(p, l, c, pe); m_ctr_eq(p, l, c, pe); }
 static void m_replay_role(uint8_t *p, size_t *l, struct hb_config *c, struct hb_peer *pe) { m_role4(p, l, c, pe); m_ctr_eq(p, l, c, pe); }
@@ -226,7 +235,8 @@ static const struct bad_row bad_rows[] = {
 	{ "magic", m_magic, 1, HB_BAD_MAGIC },
 	{ "magic, MAC not fixed", m_magic, 0, HB_BAD_MAGIC },
 	{ "version 0", m_version0, 1, HB_BAD_VERSION },
-	{ "version 2", m_version2, 1, HB_BAD_VERSION },
+	{ "version 1 (the layout before the echo)", m_version1, 1, HB_BAD_VERSION },
+	{ "version 3", m_version3, 1, HB_BAD_VERSION },
 	{ "cluster id", m_cluster, 1, HB_BAD_CLUSTER },
 	{ "MAC bit flipped", m_mac, 0, HB_BAD_MAC },
 	{ "term changed, not re-signed", m_term, 0, HB_BAD_MAC },
@@ -246,6 +256,10 @@ static const struct bad_row bad_rows[] = {
 	{ "unknown flag", m_flags, 1, HB_BAD_PAYLOAD },
 	{ "interval 0", m_interval, 1, HB_BAD_PAYLOAD },
 	{ "ack beyond log position", m_ack, 1, HB_BAD_PAYLOAD },
+	{ "echo changed, not re-signed", m_echo_changed, 0, HB_BAD_MAC },
+	{ "echo below our first counter (stale or unheard)", m_echo_old, 0, HB_UNPROVEN },
+	{ "echo 0: the sender heard nothing of us", m_echo_zero, 1, HB_UNPROVEN },
+	{ "echo equal to our first counter is fresh", m_echo_first, 0, HB_OK },
 	{ "order: length before magic", m_short_magic, 0, HB_BAD_LEN },
 	{ "order: magic before cluster", m_magic_cluster, 1, HB_BAD_MAGIC },
 	{ "order: version before cluster", m_version_cluster, 1, HB_BAD_VERSION },
@@ -254,6 +268,7 @@ static const struct bad_row bad_rows[] = {
 	{ "order: replay before role", m_replay_role, 1, HB_REPLAY },
 	{ "order: role before node", m_role_node, 1, HB_BAD_ROLE },
 	{ "order: node before other payload", m_node_ack, 1, HB_BAD_NODE },
+	{ "order: payload before echo", m_ack_echo, 1, HB_BAD_PAYLOAD },
 };
 
 static void
@@ -288,7 +303,11 @@ test_bad(void **state)
 		if (ctr.c[i] != (i == (int)r->want ? 1u : 0u))
 			fail_msg("%s: counter %s is %llu", r->what, hb_reason_name(i),
 			    (unsigned long long)ctr.c[i]);
-	if (r->want != HB_OK) {
+	if (r->want == HB_UNPROVEN) {
+		/* Authentic and in order: the replay state advances (we echo it); no output. */
+		assert_int_equal(peer.last_counter, 500);
+		assert_memory_equal(&got, &untouched, sizeof(got));
+	} else if (r->want != HB_OK) {
 		/* A rejected packet changes neither the replay state nor the output. */
 		assert_memory_equal(&peer, &before, sizeof(peer));
 		assert_memory_equal(&got, &untouched, sizeof(got));
@@ -357,6 +376,59 @@ test_replay(void **state)
 	assert_int_equal(ctr.c[HB_BAD_ROLE], 1);
 	/* The seed of a restarted sender exceeds a small counter. */
 	CHECK(hb_counter_seed() > 1000000);
+}
+
+/*
+ * Freshness by echo. Two nodes start with no knowledge of each other: the first packet each
+ * way is unproven, the replies prove themselves. A receiver that restarts ignores packets
+ * written before its restart (delivered late, as from a neighbour queue), however authentic.
+ */
+static void
+test_echo(void **state)
+{
+	struct hb_config cfa, cfb;
+	struct hb_counters ca = { { 0 } }, cb = { { 0 } };
+	struct hb_peer pa = { PEER, 0, 0 }, pb = { ME, 0, 0 };	/* a's view of b, b's of a */
+	struct hb_advert x, got;
+	uint8_t stale[HB_PKT_LEN], pkt[HB_PKT_LEN];
+	uint64_t a_ctr = 1000, b_ctr = 2000;
+
+	cfg_make(&cfa, ME, key_a);
+	cfg_make(&cfb, PEER, key_a);
+	cfa.own_first = a_ctr;
+	cfb.own_first = b_ctr;
+#define SEND(from_cfg, from_node, ctr, echo_peer, out) do {			\
+	adv_make(&x, (ctr)++);							\
+	x.node_id = (from_node);						\
+	x.echo = (echo_peer).seen ? (echo_peer).last_counter : 0;		\
+	CHECK(hb_encode(&(from_cfg), &x, (out), HB_PKT_LEN) == HB_PKT_LEN);	\
+} while (0)
+	/* b speaks first: a has heard nothing from b, b nothing from a. */
+	SEND(cfb, PEER, b_ctr, pb, pkt);
+	assert_int_equal(hb_validate(&cfa, &pa, &ca, pkt, HB_PKT_LEN, &got), HB_UNPROVEN);
+	/* a's reply echoes b's counter: fresh for b; b's next echoes a's: fresh for a. */
+	SEND(cfa, ME, a_ctr, pa, pkt);
+	assert_int_equal(hb_validate(&cfb, &pb, &cb, pkt, HB_PKT_LEN, &got), HB_OK);
+	assert_int_equal(got.echo, 2000);
+	SEND(cfb, PEER, b_ctr, pb, pkt);
+	assert_int_equal(hb_validate(&cfa, &pa, &ca, pkt, HB_PKT_LEN, &got), HB_OK);
+	assert_int_equal(got.echo, 1000);
+	/* b writes a packet that the network holds; then a restarts (new run, no peer state). */
+	SEND(cfb, PEER, b_ctr, pb, stale);
+	cfa.own_first = a_ctr = 90000;
+	memset(&pa, 0, sizeof(pa));
+	pa.expect_node = PEER;
+	assert_int_equal(hb_validate(&cfa, &pa, &ca, stale, HB_PKT_LEN, &got), HB_UNPROVEN);
+	/* b hears the new a, and its next packet is fresh again. */
+	SEND(cfa, ME, a_ctr, pa, pkt);
+	assert_int_equal(hb_validate(&cfb, &pb, &cb, pkt, HB_PKT_LEN, &got), HB_OK);
+	SEND(cfb, PEER, b_ctr, pb, pkt);
+	assert_int_equal(hb_validate(&cfa, &pa, &ca, pkt, HB_PKT_LEN, &got), HB_OK);
+	assert_int_equal(got.echo, 90000);
+#undef SEND
+	assert_int_equal(ca.c[HB_UNPROVEN], 2);
+	assert_int_equal(ca.c[HB_OK], 2);
+	assert_int_equal(cb.c[HB_OK], 2);
 }
 
 static void
@@ -491,6 +563,8 @@ main(void)
 	CASES_TABLE(&cs, "validate", test_bad, bad_rows);
 	cases_add(&cs, "NULL buffer is a length error", test_null_buffer, NULL);
 	cases_add(&cs, "replay rejected, rejected packets do not advance", test_replay, NULL);
+	cases_add(&cs, "echo: first packets unproven, replies fresh; stale after a restart",
+	    test_echo, NULL);
 	cases_add(&cs, "reason and role names", test_names, NULL);
 	cases_add(&cs, "UDP send/recv on 127.0.0.1", test_udp_loopback, NULL);
 	cases_add(&cs, "libevent listener drains and filters", test_listener, NULL);
