@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -31,6 +32,7 @@
 #define DRAIN_WAIT_MS	5000
 #define DRAIN_POLL_MS	5
 #define ALARM_POLL_MS	1		/* a standby applies a record in about a millisecond */
+#define ALARM_WAIT_MS	5000		/* monitor/ctl.h: CTL_ALARM_TIMEOUT_MS waits longer */
 
 struct ctl_client {
 	struct collector	*c;
@@ -39,7 +41,7 @@ struct ctl_client {
 	int			 drain_polls;
 	struct event		*alarm_ev;	/* an alarm write waiting for the standby */
 	uint64_t		 alarm_pos;	/* ... to apply this position */
-	int			 alarm_polls;
+	uint64_t		 alarm_since_ms;	/* when the wait began (monotonic) */
 	struct ctl_client	*next;
 };
 
@@ -166,6 +168,15 @@ unhex(char *s)
 
 static void	client_read_cb(struct bufferevent *, void *);
 
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* Replies to an alarm write once the standby applied it, or the pair is not protected. */
 static void
 alarm_wait_cb(evutil_socket_t fd, short what, void *arg)
@@ -176,13 +187,13 @@ alarm_wait_cb(evutil_socket_t fd, short what, void *arg)
 	int waiting = c->role == ROLE_ACTIVE && repl_master_protected(c);
 
 	if (waiting && repl_master_peer_pos(c) < cl->alarm_pos &&
-	    ++cl->alarm_polls * ALARM_POLL_MS < DRAIN_WAIT_MS) {
+	    mono_ms() - cl->alarm_since_ms < ALARM_WAIT_MS) {
 		evtimer_add(cl->alarm_ev, &tv);
 		return;
 	}
 	if (waiting && repl_master_peer_pos(c) < cl->alarm_pos)
 		log_warnx("control: alarm write at %llu not applied by the standby in %d ms",
-		    (unsigned long long)cl->alarm_pos, DRAIN_WAIT_MS);
+		    (unsigned long long)cl->alarm_pos, ALARM_WAIT_MS);
 	reply(cl, json_pack("{s:b,s:I,s:b}", "ok", 1, "log_pos", (json_int_t)cl->alarm_pos,
 	    "replicated", repl_master_peer_pos(c) >= cl->alarm_pos));
 	bufferevent_enable(cl->bev, EV_READ);
@@ -216,7 +227,7 @@ handle_alarm(struct ctl_client *cl, int argc, char **argv)
 	 * failover right after it. Further requests wait (reading is paused).
 	 */
 	cl->alarm_pos = store_pos(cl->c->store);
-	cl->alarm_polls = 0;
+	cl->alarm_since_ms = mono_ms();
 	if (cl->alarm_ev == NULL &&
 	    (cl->alarm_ev = evtimer_new(cl->c->base, alarm_wait_cb, cl)) == NULL)
 		return reply_error(cl, "out of memory");

@@ -98,14 +98,15 @@ out:
 
 /* Sends line; 0 if the reply says "ok":true, else -1 with its "error" in err. */
 static int
-ctl_ok(const char *path, const char *line, json_t **reply, char *err, size_t errlen)
+ctl_ok(const char *path, const char *line, int timeout_ms, json_t **reply, char *err,
+    size_t errlen)
 {
 	char buf[4096];
 	json_error_t je;
 	json_t *j;
 	const char *e;
 
-	if (ctl_request(path, line, buf, sizeof(buf), CTL_TIMEOUT_MS_DEFAULT, err, errlen) == -1)
+	if (ctl_request(path, line, buf, sizeof(buf), timeout_ms, err, errlen) == -1)
 		return -1;
 	if ((j = json_loads(buf, 0, &je)) == NULL || !json_is_object(j)) {
 		json_decref(j);
@@ -131,7 +132,7 @@ ctl_role(const char *path, char *role, size_t rolelen, char *err, size_t errlen)
 	json_t *j;
 	const char *r;
 
-	if (ctl_ok(path, "status", &j, err, errlen) == -1)
+	if (ctl_ok(path, "status", CTL_TIMEOUT_MS_DEFAULT, &j, err, errlen) == -1)
 		return -1;
 	r = json_string_value(json_object_get(j, "role"));
 	snprintf(role, rolelen, "%s", r != NULL ? r : "unknown");
@@ -171,7 +172,7 @@ ctl_alarm(const char *path, const char *verb, const char *key, const char *val, 
 		p = hex_append(p, val);
 	}
 	*p = '\0';
-	rc = ctl_ok(path, line, NULL, err, errlen);
+	rc = ctl_ok(path, line, CTL_ALARM_TIMEOUT_MS, NULL, err, errlen);
 	xfree(line);
 	return rc;
 }

@@ -5,6 +5,8 @@
 #include <stddef.h>
 
 #define CTL_TIMEOUT_MS_DEFAULT	2000
+/* An alarm write is answered once the standby applied it: collectord waits up to 5 s. */
+#define CTL_ALARM_TIMEOUT_MS	8000
 
 /*
  * One request line (without the newline) to the Unix socket at path; the one-line reply
