@@ -55,7 +55,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	say "round $r: $act killed, $other active (term $(term "$other")), $act back"
 done
 wait_load $((ROUNDS * 4 + 140))
-say "simulator: exit $SIM_RC, offered $OFFERED, acked $ACKED; $(grep -o 'reconnects [0-9]*' "$T/sim.out" | head -1)"
+say "simulator: exit $SIM_RC, offered $OFFERED, acked $ACKED; $(grep -o 'reconnects [0-9]*' "$T/sim.out" | tail -1)"
 [ "$SIM_RC" = 0 ] || die "simulator exited $SIM_RC"
 act=$(active_node)
 check_events "$act"

@@ -38,7 +38,9 @@ say "SIGTERM to a's had -> b active after $t_active ms (dead timeout 300 ms); a 
 grep -q "peer silent" "$T/b/had.log" && die "b took over by the dead timeout, not on a's handover: $(grep 'ACTIVE' "$T/b/had.log" | tail -2)"
 
 wait_load 60
-say "simulator: exit $SIM_RC, offered $OFFERED, acked $ACKED; $(grep -o 'reconnects [0-9]*' "$T/sim.out" | head -1)"
+say "simulator: exit $SIM_RC, offered $OFFERED, acked $ACKED; $(grep -o 'reconnects [0-9]*' "$T/sim.out" | tail -1)"
 [ "$SIM_RC" = 0 ] || die "simulator exited $SIM_RC"
+[ "$(grep -o 'reconnects [0-9]*' "$T/sim.out" | tail -1 | cut -d' ' -f2)" -ge 1 ] ||
+    die "no agent reconnected: they did not move to b"
 check_events b
 say "PASS"

@@ -35,7 +35,7 @@ say "client gap during the switchover (TCP connects every 2 ms): $(cat "$T/gap.o
 ctl b status | sed 's/^/  b: /'
 
 wait_load 60
-say "simulator: exit $SIM_RC, offered $OFFERED, acked $ACKED; $(grep -o 'reconnects [0-9]*' "$T/sim.out" | head -1)"
+say "simulator: exit $SIM_RC, offered $OFFERED, acked $ACKED; $(grep -o 'reconnects [0-9]*' "$T/sim.out" | tail -1)"
 check_events b
 rc=$?
 [ "$SIM_RC" = 0 ] || { [ "$REPL" = 1 ] && die "simulator exited $SIM_RC"; }

@@ -52,7 +52,7 @@ missed=$(stat_of b hb_missed)
 say "b's had.stats: hb_missed $missed, hb_received $(stat_of b hb_received), failovers $(stat_of b failovers)"
 
 wait_load 60
-say "simulator: exit $SIM_RC, offered $OFFERED, acked $ACKED; $(grep -o 'reconnects [0-9]*' "$T/sim.out" | head -1)"
+say "simulator: exit $SIM_RC, offered $OFFERED, acked $ACKED; $(grep -o 'reconnects [0-9]*' "$T/sim.out" | tail -1)"
 check_events b
 rc=$?
 [ "$SIM_RC" = 0 ] || { [ "$REPL" = 1 ] && die "simulator exited $SIM_RC"; }
