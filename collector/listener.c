@@ -15,6 +15,7 @@
 #include "collector/listener.h"
 #include "collector/stats.h"
 #include "common/log.h"
+#include "common/tcp.h"
 #include "common/tls.h"
 
 #define ACCEPT_RETRY_MS	100
@@ -117,6 +118,9 @@ bind_one(struct collector *c, const char *host, int port, char *err, size_t errl
 		return NULL;
 	}
 	evconnlistener_set_error_cb(l, accept_error_cb);
+	/* Inherited by every agent connection: acks go out at once (common/tcp.h). */
+	if (tcp_nodelay(evconnlistener_get_fd(l)) == -1)
+		log_warn("listen %s port %d: TCP_NODELAY", host, port);
 	return l;
 }
 

@@ -23,6 +23,7 @@
 #include "collector/store.h"
 #include "common/frame.h"
 #include "common/log.h"
+#include "common/tcp.h"
 #include "common/repl_rec.h"
 #include "common/store_schema.h"
 #include "common/tls.h"
@@ -366,6 +367,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	}
 	if (m->bev != NULL)
 		sess_close(m, "a new standby connection replaces it");
+	if (tcp_nodelay(fd) == -1)
+		log_warn("replication: TCP_NODELAY");
 	if (m->tls != NULL && (ssl = SSL_new(m->tls)) == NULL) {
 		evutil_closesocket(fd);
 		return;

@@ -23,6 +23,7 @@
 #include "collector/store.h"
 #include "common/frame.h"
 #include "common/log.h"
+#include "common/tcp.h"
 #include "common/repl_rec.h"
 #include "common/store_schema.h"
 #include "common/tls.h"
@@ -297,6 +298,8 @@ sb_event_cb(struct bufferevent *bev, short what, void *arg)
 		    (unsigned long long)store_pos(sb->c->store));
 		sb->connected = 1;
 		sb->retry_ms = RETRY_MIN_MS;
+		if (tcp_nodelay(bufferevent_getfd(sb->bev)) == -1)
+			log_warn("replication: TCP_NODELAY");
 		sb_hello(sb);
 		return;
 	}
