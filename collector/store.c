@@ -860,6 +860,25 @@ store_del(struct store *s, unsigned int dbi, const void *key, size_t klen)
 	return 0;
 }
 
+/*
+ * Deletes the cursor's record (captured for replication): 0, or the LMDB error (nothing
+ * deleted). On 0, k/v are the record after it and *next is 0, MDB_NOTFOUND after the last
+ * one, or an LMDB error.
+ */
+static int
+cursor_del(struct store *s, MDB_cursor *c, MDB_dbi dbi, MDB_val *k, MDB_val *v, int *next)
+{
+	int rc;
+
+	cap_del(s, dbi, k);
+	if ((rc = mdb_cursor_del(c, 0)) != 0)
+		return rc;
+	s->nwrites++;
+	rc = mdb_cursor_get(c, k, v, MDB_GET_CURRENT);
+	*next = rc == EINVAL ? MDB_NOTFOUND : rc;	/* EINVAL: deleted the last item */
+	return 0;
+}
+
 /* The first key after every key that starts with key[0..n): the prefix plus one, or 0 (none). */
 static size_t
 prefix_next(uint8_t *key, size_t n)
@@ -883,7 +902,7 @@ store_prune_db(struct store *s, unsigned int dbi, struct store_prune_it *it,
 	MDB_val k, v;
 	size_t visits = 0, skip;
 	long deleted = 0;
-	int rc;
+	int rc, next;
 
 	if (store_begin(s) == -1)
 		return -1;
@@ -898,14 +917,10 @@ store_prune_db(struct store *s, unsigned int dbi, struct store_prune_it *it,
 		skip = 0;
 		switch (verdict(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg, &skip)) {
 		case STORE_PRUNE_DEL:
-			cap_del(s, dbi, &k);
-			if ((rc = mdb_cursor_del(c, 0)) != 0)
+			if ((rc = cursor_del(s, c, dbi, &k, &v, &next)) != 0)
 				break;
-			s->nwrites++;
 			deleted++;
-			rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
-			if (rc == EINVAL)	/* deleted the last item */
-				rc = MDB_NOTFOUND;
+			rc = next;
 			continue;
 		case STORE_PRUNE_SKIP:
 			if (skip > 0 && skip <= k.mv_size && skip <= sizeof(it->key)) {
@@ -968,7 +983,7 @@ prune_evlog_part(struct store *s, int part, uint64_t cutoff_ms, size_t max_delet
 	MDB_cursor *c;
 	MDB_val k, v;
 	long deleted = 0;
-	int rc;
+	int rc, next;
 
 	if ((rc = mdb_cursor_open(s->txn, s->evlog[part], &c)) != 0)
 		return store_fail(s, rc, "cursor");
@@ -976,14 +991,10 @@ prune_evlog_part(struct store *s, int part, uint64_t cutoff_ms, size_t max_delet
 		if (v.mv_size >= STORE_EVKEY_LEN &&
 		    store_evkey_decode(v.mv_data, STORE_EVKEY_LEN, &key) == 0 &&
 		    key.t0 + STORE_BLOCK_SPAN_MS < cutoff_ms) {
-			cap_del(s, s->evlog[part], &k);
-			if ((rc = mdb_cursor_del(c, 0)) != 0)
+			if ((rc = cursor_del(s, c, s->evlog[part], &k, &v, &next)) != 0)
 				break;
-			s->nwrites++;
 			deleted++;
-			rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
-			if (rc == EINVAL)
-				rc = MDB_NOTFOUND;
+			rc = next;
 			continue;
 		}
 		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
@@ -1002,7 +1013,7 @@ store_prune(struct store *s, uint64_t cutoff_ms, size_t max_deletes)
 	MDB_cursor *c;
 	MDB_val k, v;
 	long deleted = 0;
-	int rc;
+	int rc, next;
 
 	if (cutoff_ms <= STORE_BLOCK_SPAN_MS)
 		return 0;
@@ -1029,14 +1040,10 @@ store_prune(struct store *s, uint64_t cutoff_ms, size_t max_deletes)
 			break;
 		}
 		if (key.t0 + STORE_BLOCK_SPAN_MS < cutoff_ms) {
-			cap_del(s, s->events, &k);
-			if ((rc = mdb_cursor_del(c, 0)) != 0)
+			if ((rc = cursor_del(s, c, s->events, &k, &v, &next)) != 0)
 				break;
-			s->nwrites++;
 			deleted++;
-			rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
-			if (rc == EINVAL)	/* deleted the last item */
-				rc = MDB_NOTFOUND;
+			rc = next;
 			continue;
 		}
 		/* Skip to the next app|kind range. */

@@ -14,13 +14,7 @@ INTERVAL_MS=200
 netns_require
 [ "$REPL" = 1 ] || skip "this collector build has no replication"
 command -v python3 > /dev/null || skip "python3 is needed for the webhook sink"
-netns_setup
-write_configs a
-write_configs b
-start_node a
-wait_until 5 is_role a ACTIVE || die "a did not become active alone"
-start_node b
-wait_until 5 settled || die "pair did not settle"
+start_pair
 
 mkdir -p "$T/sink"
 ip netns exec "${NS[c]}" python3 "$SINKS" webhook "$T/sink" "${IP[c]}" 2> "$T/sink/webhook.err" &

@@ -8,13 +8,7 @@
 
 netns_require
 [ "$REPL" = 1 ] || skip "this collector build has no replication"
-netns_setup
-write_configs a
-write_configs b
-start_node a
-wait_until 5 is_role a ACTIVE || die "a did not become active alone"
-start_node b
-wait_until 5 settled || die "pair did not settle"
+start_pair
 say "a is active, b standby"
 
 start_load 8 3000

@@ -219,6 +219,18 @@ start_had() {
 # start_node HOST: collectord then had.
 start_node() { start_collector "$1"; start_had "$1"; }
 
+# start_pair: the rig, both nodes' configs (COLL_EXTRA, HAD_EXTRA apply), a started alone and
+# active, then b, until exactly one active holds the service IP.
+start_pair() {
+	netns_setup
+	write_configs a
+	write_configs b
+	start_node a
+	wait_until 5 is_role a ACTIVE || die "a did not become active alone"
+	start_node b
+	wait_until 5 settled || die "pair did not settle"
+}
+
 # kill_node HOST: the node dies at once (kill -9 of had's processes and collectord).
 kill_node() {
 	local h=$1 pids

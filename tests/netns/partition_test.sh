@@ -9,13 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 netns_require
-netns_setup
-write_configs a
-write_configs b
-start_node a
-wait_until 5 is_role a ACTIVE || die "a did not become active alone"
-start_node b
-wait_until 5 settled || die "pair did not settle"
+start_pair
 
 start_load 14 2000
 wait_until 10 client_reaches 200 || die "the client cannot reach the service IP"

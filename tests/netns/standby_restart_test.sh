@@ -6,15 +6,9 @@
 
 netns_require
 [ "$REPL" = 1 ] || skip "this collector build has no replication"
-netns_setup
 # A small record ring: the wiped standby's history outgrows it, so it needs a snapshot.
 COLL_EXTRA=("repl_ring 1M")
-write_configs a
-write_configs b
-start_node a
-wait_until 5 is_role a ACTIVE || die "a did not become active alone"
-start_node b
-wait_until 5 settled || die "pair did not settle"
+start_pair
 
 pos() { "$TANDEM" ctl "$T/$1/coll.sock" status 2>/dev/null | jq .log_pos; }
 caught_up() { [ "$(pos a)" = "$(pos b)" ] && [ -n "$(pos a)" ]; }

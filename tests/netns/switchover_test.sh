@@ -5,13 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 netns_require
-netns_setup
-write_configs a
-write_configs b
-start_node a
-wait_until 5 is_role a ACTIVE || die "a did not become active alone"
-start_node b
-wait_until 5 settled || die "pair did not settle"
+start_pair
 say "a is active, b standby"
 
 out=$(ctl b failover 2>&1) && die "failover from the standby was accepted: $out"

@@ -7,13 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 netns_require
-netns_setup
-write_configs a
-write_configs b
-start_node a
-wait_until 5 is_role a ACTIVE || die "a did not become active alone"
-start_node b
-wait_until 5 settled || die "pair did not settle"
+start_pair
 [ "$(active_node)" = a ] || die "b took over from a healthy active (no preemption expected)"
 say "a is active, b standby; holders: $(holders)"
 
