@@ -21,6 +21,7 @@
 #include "collector/repl.h"
 #include "collector/stats.h"
 #include "collector/store.h"
+#include "common/daemon_args.h"
 #include "common/log.h"
 
 #define DECODE_BUDGET	(64u << 20)	/* arena bytes for one frame's decoded messages */
@@ -28,17 +29,6 @@
 static struct collector the_collector;
 static struct event *grace_ev;		/* shutdown: the grace period */
 static struct event *close_poll_ev;	/* shutdown: waiting for the standby */
-
-static __attribute__((noreturn)) void
-usage(void)
-{
-	fprintf(stderr, "usage: collectord [-dnv] [-f file]\n"
-	    "  -f file  config file (default /etc/tandem/collectord.conf)\n"
-	    "  -n       check the config and exit; with -v print it normalised\n"
-	    "  -d       stay in the foreground and log to stderr\n"
-	    "  -v       verbose logging\n");
-	exit(2);
-}
 
 static void
 raise_nofile(void)
@@ -171,55 +161,24 @@ main(int argc, char *argv[])
 	struct collector_conf conf;
 	struct conf_errors errs = { 0 };
 	struct event *sigterm, *sigint, *stats_ev = NULL, *statsf_ev = NULL;
-	const char *conffile = "/etc/tandem/collectord.conf";
-	int ch, debug = 0, noaction = 0, verbose = 0, i;
+	struct daemon_args args;
 	char err[256];
 
-	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug = 1;
-			break;
-		case 'f':
-			conffile = optarg;
-			break;
-		case 'n':
-			noaction = 1;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	log_procinit("collectord");
-	log_init(1, LOG_DAEMON);
-	log_setverbose(verbose);
+	daemon_args_parse(&args, "collectord", argc, argv);
 	collector_conf_init(&conf);
-	if (collector_conf_load(&conf, conffile, &errs) == -1) {
-		for (i = 0; i < errs.n && i < CONF_MAX_ERRORS; i++)
-			fprintf(stderr, "%s\n", errs.msg[i]);
-		if (errs.n > CONF_MAX_ERRORS)
-			fprintf(stderr, "... and %d more errors\n", errs.n - CONF_MAX_ERRORS);
-		fprintf(stderr, "%s: configuration rejected\n", conffile);
+	if (collector_conf_load(&conf, args.conffile, &errs) == -1) {
+		daemon_conf_rejected(&args, &errs);
 		collector_conf_free(&conf);
 		return 1;
 	}
-	if (noaction) {
-		if (verbose)
+	if (args.noaction) {
+		if (args.verbose)
 			collector_conf_print(&conf, stdout);
 		fprintf(stderr, "configuration OK\n");
 		collector_conf_free(&conf);
 		return 0;
 	}
-	if (!debug) {
-		log_init(0, LOG_DAEMON);
-		if (daemon(1, 0) == -1)
-			fatal("daemon");
-	}
+	daemon_detach(&args, 1);
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
 	c->conf = &conf;

@@ -5,74 +5,34 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "common/daemon_args.h"
 #include "common/log.h"
 #include "ha/ha_conf.h"
 #include "ha/proc.h"
 
-static __attribute__((noreturn)) void
-usage(void)
-{
-	fprintf(stderr, "usage: had [-dnv] [-f file]\n"
-	    "  -f file  config file (default /etc/tandem/had.conf)\n"
-	    "  -n       check the config and exit; with -v print it normalised\n"
-	    "  -d       stay in the foreground and log to stderr\n"
-	    "  -v       verbose logging\n");
-	exit(2);
-}
-
 int
 main(int argc, char *argv[])
 {
-	const char *conffile = "/etc/tandem/had.conf";
+	struct daemon_args args;
 	struct conf_errors errs = { 0 };
 	struct ha_conf conf;
-	int ch, debug = 0, noaction = 0, verbose = 0, i, rv;
+	int rv;
 
-	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug = 1;
-			break;
-		case 'f':
-			conffile = optarg;
-			break;
-		case 'n':
-			noaction = 1;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	log_procinit("had");
-	log_init(1, LOG_DAEMON);
-	log_setverbose(verbose);
+	daemon_args_parse(&args, "had", argc, argv);
 	ha_conf_init(&conf);
-	if (ha_conf_load(&conf, conffile, &errs) == -1) {
-		for (i = 0; i < errs.n && i < CONF_MAX_ERRORS; i++)
-			fprintf(stderr, "%s\n", errs.msg[i]);
-		if (errs.n > CONF_MAX_ERRORS)
-			fprintf(stderr, "... and %d more errors\n", errs.n - CONF_MAX_ERRORS);
-		fprintf(stderr, "%s: configuration rejected\n", conffile);
+	if (ha_conf_load(&conf, args.conffile, &errs) == -1) {
+		daemon_conf_rejected(&args, &errs);
 		ha_conf_free(&conf);
 		return 1;
 	}
-	if (noaction) {
-		if (verbose)
+	if (args.noaction) {
+		if (args.verbose)
 			ha_conf_print(&conf, stdout);
 		fprintf(stderr, "configuration OK\n");
 		ha_conf_free(&conf);
 		return 0;
 	}
-	if (!debug) {
-		log_init(0, LOG_DAEMON);
-		if (daemon(0, 0) == -1)
-			fatal("daemon");
-	}
+	daemon_detach(&args, 0);
 	signal(SIGPIPE, SIG_IGN);
 	rv = proc_start(&conf);
 	ha_conf_free(&conf);

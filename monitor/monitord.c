@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "common/daemon_args.h"
 #include "common/log.h"
 #include "monitor/alarm_run.h"
 #include "monitor/api.h"
@@ -29,17 +30,6 @@ struct monitord {
 	struct monitor_conf	*conf;
 	struct event		*refresh;
 };
-
-static __attribute__((noreturn)) void
-usage(void)
-{
-	fprintf(stderr, "usage: monitord [-dnv] [-f file]\n"
-	    "  -f file  config file (default /etc/tandem/monitord.conf)\n"
-	    "  -n       check the config and exit; with -v print it normalised\n"
-	    "  -d       stay in the foreground and log to stderr\n"
-	    "  -v       verbose logging\n");
-	exit(2);
-}
 
 static int64_t
 wall_ms(void)
@@ -83,52 +73,24 @@ main(int argc, char *argv[])
 	struct http_server *srv;
 	struct event *sigterm, *sigint;
 	struct timeval tv = { 0, 1000 };
-	const char *conffile = "/etc/tandem/monitord.conf";
-	int ch, debug = 0, noaction = 0, verbose = 0, i;
+	struct daemon_args args;
 	char err[512];
 
-	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug = 1;
-			break;
-		case 'f':
-			conffile = optarg;
-			break;
-		case 'n':
-			noaction = 1;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	log_procinit("monitord");
-	log_init(1, LOG_DAEMON);
-	log_setverbose(verbose);
+	daemon_args_parse(&args, "monitord", argc, argv);
 	monitor_conf_init(&conf);
-	if (monitor_conf_load(&conf, conffile, &errs) == -1) {
-		for (i = 0; i < errs.n && i < CONF_MAX_ERRORS; i++)
-			fprintf(stderr, "%s\n", errs.msg[i]);
-		fprintf(stderr, "%s: configuration rejected\n", conffile);
+	if (monitor_conf_load(&conf, args.conffile, &errs) == -1) {
+		daemon_conf_rejected(&args, &errs);
+		monitor_conf_free(&conf);
 		return 1;
 	}
-	if (noaction) {
-		if (verbose)
+	if (args.noaction) {
+		if (args.verbose)
 			monitor_conf_print(&conf, stdout);
 		fprintf(stderr, "configuration OK\n");
 		monitor_conf_free(&conf);
 		return 0;
 	}
-	if (!debug) {
-		log_init(0, LOG_DAEMON);
-		if (daemon(1, 0) == -1)
-			fatal("daemon");
-	}
+	daemon_detach(&args, 1);
 	signal(SIGPIPE, SIG_IGN);
 	/* Parses network input: never gains privileges (XXX no setuid to a user yet). */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
