@@ -17,6 +17,7 @@
 #include "monitor/dashboard.h"
 #include "monitor/http.h"
 #include "tests/unit/common/cases.h"
+#include "tests/unit/monitor/rawhttp.h"
 
 static struct event_base *base;
 static struct http_server *srv;
@@ -88,79 +89,19 @@ struct reply {
 	char	 body[4096];
 };
 
-struct client {
-	struct evbuffer	*resp;
-	int		 done;
-};
-
-static void
-cl_read(struct bufferevent *bev, void *arg)
-{
-	struct client *c = arg;
-
-	evbuffer_add_buffer(c->resp, bufferevent_get_input(bev));
-}
-
-static void
-cl_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct client *c = arg;
-
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		evbuffer_add_buffer(c->resp, bufferevent_get_input(bev));
-		c->done = 1;
-		event_base_loopexit(bufferevent_get_base(bev), NULL);
-	}
-}
-
-static void
-cl_timeout(evutil_socket_t fd, short what, void *arg)
-{
-	event_base_loopexit(arg, NULL);
-}
-
 static void
 request(const char *method, const char *target, const char *extra, struct reply *out)
 {
-	struct sockaddr_in sin;
-	struct client c = { .resp = evbuffer_new() };
-	struct bufferevent *bev;
-	struct event *tmo;
-	struct timeval tv = { 5, 0 };
-	char raw[2048], *all, *sep;
-	size_t n;
+	char raw[2048], *body;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(raw, sizeof(raw), "%s %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n%s\r\n",
 	    method, target, extra != NULL ? extra : "");
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(http_port(srv));
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-	assert_non_null(bev);
-	bufferevent_setcb(bev, cl_read, NULL, cl_event, &c);
-	bufferevent_enable(bev, EV_READ);
-	assert_int_equal(bufferevent_socket_connect(bev, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	bufferevent_write(bev, raw, strlen(raw));
-	tmo = evtimer_new(base, cl_timeout, base);
-	evtimer_add(tmo, &tv);
-	event_base_dispatch(base);
-	event_free(tmo);
-	bufferevent_free(bev);
-	if (!c.done)
-		fail_msg("no reply within 5 s");
-	n = evbuffer_get_length(c.resp);
-	all = calloc(1, n + 1);
-	evbuffer_remove(c.resp, all, n);
-	evbuffer_free(c.resp);
-	if (sscanf(all, "HTTP/1.%*d %d", &out->status) != 1)
-		out->status = 0;
-	if ((sep = strstr(all, "\r\n\r\n")) != NULL) {
-		snprintf(out->head, sizeof(out->head), "%.*s", (int)(sep - all), all);
-		snprintf(out->body, sizeof(out->body), "%s", sep + 4);
-	}
-	free(all);
+	body = rawhttp_exchange(base, http_port(srv), raw, strlen(raw), &out->status, out->head,
+	    sizeof(out->head));
+	if (body != NULL)
+		snprintf(out->body, sizeof(out->body), "%s", body);
+	free(body);
 }
 
 struct serve_row {

@@ -15,6 +15,7 @@
 #include "monitor/json.h"
 #include "monitor/query_params.h"
 #include "tests/unit/common/cases.h"
+#include "tests/unit/monitor/rawhttp.h"
 
 #define TOKEN		"s3cret-token"
 #define MAX_HEADERS	2048
@@ -87,38 +88,6 @@ static const struct http_route routes[] = {
 	{ EVHTTP_REQ_GET, "/api/v1/fail", h_fail, 0, "fail" },
 };
 
-/* A raw client on the same event base: sends bytes, reads until the server closes. */
-struct client {
-	struct evbuffer	*resp;
-	int		 done;
-};
-
-static void
-cl_read(struct bufferevent *bev, void *arg)
-{
-	struct client *c = arg;
-
-	evbuffer_add_buffer(c->resp, bufferevent_get_input(bev));
-}
-
-static void
-cl_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct client *c = arg;
-
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		evbuffer_add_buffer(c->resp, bufferevent_get_input(bev));
-		c->done = 1;
-		event_base_loopexit(bufferevent_get_base(bev), NULL);
-	}
-}
-
-static void
-cl_timeout(evutil_socket_t fd, short what, void *arg)
-{
-	event_base_loopexit(arg, NULL);
-}
-
 struct reply {
 	int	 status;	/* 0: connection closed without a status line */
 	char	 head[4096];
@@ -128,44 +97,14 @@ struct reply {
 static void
 request(const char *raw, size_t len, struct reply *out)
 {
-	struct sockaddr_in sin;
-	struct client c = { .resp = evbuffer_new() };
-	struct bufferevent *bev;
-	struct event *tmo;
-	struct timeval tv = { 5, 0 };
-	char *all, *sep;
-	size_t n;
+	char *body;
 
 	memset(out, 0, sizeof(*out));
-	assert_non_null(c.resp);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(http_port(srv));
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-	assert_non_null(bev);
-	bufferevent_setcb(bev, cl_read, NULL, cl_event, &c);
-	bufferevent_enable(bev, EV_READ);
-	assert_int_equal(bufferevent_socket_connect(bev, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	bufferevent_write(bev, raw, len);
-	tmo = evtimer_new(base, cl_timeout, base);
-	evtimer_add(tmo, &tv);
-	event_base_dispatch(base);
-	event_free(tmo);
-	bufferevent_free(bev);
-	if (!c.done)
-		fail_msg("no reply within 5 s");
-	n = evbuffer_get_length(c.resp);
-	all = calloc(1, n + 1);
-	evbuffer_remove(c.resp, all, n);
-	evbuffer_free(c.resp);
-	if (sscanf(all, "HTTP/1.%*d %d", &out->status) != 1)
-		out->status = 0;
-	if ((sep = strstr(all, "\r\n\r\n")) != NULL) {
-		snprintf(out->head, sizeof(out->head), "%.*s", (int)(sep - all), all);
-		out->body = json_loads(sep + 4, 0, NULL);
-	}
-	free(all);
+	body = rawhttp_exchange(base, http_port(srv), raw, len, &out->status, out->head,
+	    sizeof(out->head));
+	if (body != NULL)
+		out->body = json_loads(body, 0, NULL);
+	free(body);
 }
 
 static void
