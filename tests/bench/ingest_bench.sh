@@ -61,19 +61,6 @@ SPID=""			# simulator of the current phase
 IPID=""			# influxd
 LPID=""			# influx_load
 
-# Stops one process this script started, by pid: TERM, then KILL after 15 s.
-stop_pid() {
-	local pid=$1 i
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 1 150); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	return 0
-}
 # The simulator (under timeout, which passes signals on) drains on the first TERM and quits
 # on the second.
 stop_sim() {
@@ -99,8 +86,8 @@ trap cleanup EXIT
 trap 'echo "interrupted" >&2; exit 130' INT TERM
 
 die() { echo "ingest_bench: $*" >&2; exit 1; }
-# awk arithmetic with a fixed format: calc FORMAT EXPR
-calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+# shellcheck source=tests/bench/lib.sh
+. "$ROOT/tests/bench/lib.sh"
 
 # ---- binaries --------------------------------------------------------------------------
 cd "$ROOT" || die "no $ROOT"
@@ -126,18 +113,6 @@ CLK_TCK=$(getconf CLK_TCK)
 
 # ---- helpers ---------------------------------------------------------------------------
 
-# A TCP port nobody listens on now (the collector itself binds port 0 instead).
-free_port() {
-	local i p
-	for i in $(seq 1 100); do
-		p=$((20000 + RANDOM % 40000))
-		if ! ss -Htln 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
 
 # start_collector NAME: fresh store and config under $WORK/NAME; sets CPID, CPORT, CDIR.
 start_collector() {
@@ -195,7 +170,6 @@ check_alive() {
 	CPID=""
 	die "collectord stopped before the benchmark stopped it (killed from outside?): figures void"
 }
-load1() { cut -d' ' -f1 /proc/loadavg; }
 stat_counter() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
 
 # From a simulator's output: acked events, seconds from start to the last ack, refusals.
@@ -383,47 +357,8 @@ echo
 # ---- g. InfluxDB -------------------------------------------------------------------------
 # influx_run N BATCH CONNS: a fresh influxd (own dirs, ports chosen now), one influx_load run.
 influx_run() {
-	local idir=$WORK/influx$1 up=0 attempt i line
-	mkdir -p "$idir"
-	for attempt in 1 2 3; do
-		IPORT=$(free_port) && RPORT=$(free_port) || die "no free port"
-		cat >"$idir/influxdb.conf" <<-EOF
-		reporting-disabled = true
-		bind-address = "127.0.0.1:$RPORT"
-		[meta]
-		  dir = "$idir/meta"
-		[data]
-		  dir = "$idir/data"
-		  wal-dir = "$idir/wal"
-		  query-log-enabled = false
-		[monitor]
-		  store-enabled = false
-		[continuous_queries]
-		  enabled = false
-		[http]
-		  enabled = true
-		  bind-address = "127.0.0.1:$IPORT"
-		  log-enabled = false
-		  pprof-enabled = false
-		[logging]
-		  level = "warn"
-		EOF
-		influxd run -config "$idir/influxdb.conf" >"$idir/influxd.log" 2>&1 &
-		IPID=$!
-		for i in $(seq 1 150); do
-			if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$IPORT/ping")" = 204 ]; then
-				up=1; break
-			fi
-			kill -0 "$IPID" 2>/dev/null || break
-			sleep 0.2
-		done
-		[ "$up" = 1 ] && break
-		stop_pid "$IPID"; IPID=""
-	done
-	[ "$up" = 1 ] || { tail -20 "$idir/influxd.log" >&2; die "influxd did not start"; }
-	curl -s -XPOST "http://127.0.0.1:$IPORT/query" --data-urlencode "q=CREATE DATABASE bench" \
-	    >"$idir/create.out" || die "CREATE DATABASE failed"
-	grep -q error "$idir/create.out" && die "CREATE DATABASE: $(cat "$idir/create.out")"
+	local idir=$WORK/influx$1 i line
+	influx_start "$idir"
 	timeout -k 5 $((D_INFLUX + 120)) "$INFLUX_LOAD" -u "http://127.0.0.1:$IPORT" --db bench \
 	    -n "$APPS" --seed "$SEED" -d "$D_INFLUX" -B "$2" -C "$3" \
 	    >"$idir/load.out" 2>"$idir/load.err" &

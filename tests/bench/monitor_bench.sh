@@ -76,19 +76,6 @@ IPID=""		# influxd
 LPID=""		# influx_load
 HPID=""		# http_lat
 
-# Stops one process this script started, by pid: TERM, then KILL after 15 s.
-stop_pid() {
-	local pid=$1 i
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 1 150); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	{ wait "$pid"; } 2>/dev/null	# no "Killed" job notice in the output
-	return 0
-}
 # A simulator (under timeout, which passes signals on) drains on the first TERM, quits on the second.
 stop_sim() {
 	local pid=$1
@@ -115,8 +102,8 @@ trap cleanup EXIT
 trap 'echo "interrupted" >&2; exit 130' INT TERM
 
 die() { echo "monitor_bench: $*" >&2; exit 1; }
-calc() { awk "BEGIN { printf \"$1\", $2 }"; }
-load1() { cut -d' ' -f1 /proc/loadavg; }
+# shellcheck source=tests/bench/lib.sh
+. "$ROOT/tests/bench/lib.sh"
 now_ms() { date +%s%3N; }
 stat_counter() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
 urlenc() { jq -rn --arg s "$1" '$s | @uri'; }
@@ -141,18 +128,6 @@ command -v influxd >/dev/null || apt-get install -y influxdb >/dev/null 2>&1 ||
     die "influxd missing (Debian package influxdb)"
 for c in curl jq ss; do command -v "$c" >/dev/null || die "$c missing"; done
 
-# A TCP port nobody listens on now (the daemons that can bind port 0 do so instead).
-free_port() {
-	local i p
-	for i in $(seq 1 100); do
-		p=$((20000 + RANDOM % 40000))
-		if ! ss -Htln 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
 # wait_log FILE PID: the port from FILE's "listening on 127.0.0.1:PORT" (10 s at most).
 wait_log() {
 	local i p
@@ -221,47 +196,7 @@ echo
 
 # ---- 2. InfluxDB ------------------------------------------------------------------------
 IDIR=$WORK/influx
-mkdir -p "$IDIR"
-up=0
-for attempt in 1 2 3; do
-	IPORT=$(free_port) && RPORT=$(free_port) || die "no free port"
-	cat >"$IDIR/influxdb.conf" <<-EOF
-	reporting-disabled = true
-	bind-address = "127.0.0.1:$RPORT"
-	[meta]
-	  dir = "$IDIR/meta"
-	[data]
-	  dir = "$IDIR/data"
-	  wal-dir = "$IDIR/wal"
-	  query-log-enabled = false
-	[monitor]
-	  store-enabled = false
-	[continuous_queries]
-	  enabled = false
-	[http]
-	  enabled = true
-	  bind-address = "127.0.0.1:$IPORT"
-	  log-enabled = false
-	  pprof-enabled = false
-	[logging]
-	  level = "warn"
-	EOF
-	influxd run -config "$IDIR/influxdb.conf" >"$IDIR/influxd.log" 2>&1 &
-	IPID=$!
-	for i in $(seq 1 150); do
-		if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$IPORT/ping")" = 204 ]; then
-			up=1; break
-		fi
-		kill -0 "$IPID" 2>/dev/null || break
-		sleep 0.2
-	done
-	[ "$up" = 1 ] && break
-	stop_pid "$IPID"; IPID=""
-done
-[ "$up" = 1 ] || { tail -20 "$IDIR/influxd.log" >&2; die "influxd did not start"; }
-curl -s -XPOST "http://127.0.0.1:$IPORT/query" --data-urlencode "q=CREATE DATABASE bench" \
-    >"$IDIR/create.out" || die "CREATE DATABASE failed"
-grep -q error "$IDIR/create.out" && die "CREATE DATABASE: $(cat "$IDIR/create.out")"
+influx_start "$IDIR"
 echo "-- 2. InfluxDB $(influxd version 2>/dev/null | awk '{print $2}'): the same stream ($APPS apps," \
     "seed $SEED), up to $EVENTS points spread over the store's $(calc "%.1f" "$FILL_MS / 1000") s," \
     "at most $INFLUX_MAX_S s of loading (batch 5000, 4 connections)"
