@@ -317,94 +317,59 @@ collector_conf_token_for(const struct collector_conf *c, const char *agent_id)
 	return t != NULL ? t->token : c->token;
 }
 
-/* Writes v double-quoted, escaping quotes and backslashes, so it reads back unchanged. */
-static void
-put_quoted(FILE *f, const char *v)
-{
-	fputc('"', f);
-	for (; *v != '\0'; v++) {
-		if (*v == '"' || *v == '\\')
-			fputc('\\', f);
-		fputc(*v, f);
-	}
-	fputc('"', f);
-}
-
-static void
-print_quoted(FILE *f, const char *kw, const char *v)
-{
-	fprintf(f, "%s ", kw);
-	put_quoted(f, v);
-	fputc('\n', f);
-}
-
 void
 collector_conf_print(const struct collector_conf *c, FILE *f)
 {
-	char buf[32];
 	int i;
 
-	print_quoted(f, "node_name", c->node_name);
+	conf_print_quoted(f, "node_name", c->node_name);
 	fprintf(f, strchr(c->listen_host, ':') ? "listen [%s]:%u\n" : "listen %s:%u\n",
 	    c->listen_host, c->listen_port);
 	if (c->tls_enabled)
 		fprintf(f, strchr(c->tls_host, ':') ? "listen_tls [%s]:%u\n" :
 		    "listen_tls %s:%u\n", c->tls_host, c->tls_port);
 	if (c->tls_cert)
-		print_quoted(f, "tls_cert", c->tls_cert);
+		conf_print_quoted(f, "tls_cert", c->tls_cert);
 	if (c->tls_key)
-		print_quoted(f, "tls_key", c->tls_key);
+		conf_print_quoted(f, "tls_key", c->tls_key);
 	if (c->tls_client_ca)
-		print_quoted(f, "tls_client_ca", c->tls_client_ca);
-	print_quoted(f, "store", c->store_path);
-	conf_fmt_size(buf, sizeof(buf), c->map_size);
-	fprintf(f, "map_size %s\n", buf);
-	conf_fmt_size(buf, sizeof(buf), c->frame_max);
-	fprintf(f, "frame_max %s\n", buf);
+		conf_print_quoted(f, "tls_client_ca", c->tls_client_ca);
+	conf_print_quoted(f, "store", c->store_path);
+	conf_print_size(f, "map_size", c->map_size);
+	conf_print_size(f, "frame_max", c->frame_max);
 	fprintf(f, "max_connections %" PRIu64 "\n", c->max_connections);
-	conf_fmt_size(buf, sizeof(buf), c->conn_out_max);
-	fprintf(f, "conn_out_max %s\n", buf);
-	conf_fmt_duration(buf, sizeof(buf), c->hello_timeout_ms);
-	fprintf(f, "hello_timeout %s\n", buf);
-	conf_fmt_duration(buf, sizeof(buf), c->idle_timeout_ms);
-	fprintf(f, "idle_timeout %s\n", buf);
-	conf_fmt_duration(buf, sizeof(buf), c->write_timeout_ms);
-	fprintf(f, "write_timeout %s\n", buf);
+	conf_print_size(f, "conn_out_max", c->conn_out_max);
+	conf_print_duration(f, "hello_timeout", c->hello_timeout_ms);
+	conf_print_duration(f, "idle_timeout", c->idle_timeout_ms);
+	conf_print_duration(f, "write_timeout", c->write_timeout_ms);
 	fprintf(f, "commit_max_events %" PRIu64 "\n", c->commit_max_events);
-	conf_fmt_duration(buf, sizeof(buf), c->retention_ms);
-	fprintf(f, "retention %s\n", buf);
-	conf_fmt_duration(buf, sizeof(buf), c->retention_interval_ms);
-	fprintf(f, "retention_interval %s\n", buf);
-	conf_fmt_duration(buf, sizeof(buf), c->fold_interval_ms);
-	fprintf(f, "fold_interval %s\n", buf);
-	conf_fmt_duration(buf, sizeof(buf), c->stats_interval_ms);
-	fprintf(f, "stats_interval %s\n", buf);
+	conf_print_duration(f, "retention", c->retention_ms);
+	conf_print_duration(f, "retention_interval", c->retention_interval_ms);
+	conf_print_duration(f, "fold_interval", c->fold_interval_ms);
+	conf_print_duration(f, "stats_interval", c->stats_interval_ms);
 	if (c->stats_file)
-		print_quoted(f, "stats_file", c->stats_file);
-	conf_fmt_duration(buf, sizeof(buf), c->shutdown_grace_ms);
-	fprintf(f, "shutdown_grace %s\n", buf);
+		conf_print_quoted(f, "stats_file", c->stats_file);
+	conf_print_duration(f, "shutdown_grace", c->shutdown_grace_ms);
 	fprintf(f, "ha %s\n", c->ha ? "yes" : "no");
 	if (c->control_socket)
-		print_quoted(f, "control_socket", c->control_socket);
+		conf_print_quoted(f, "control_socket", c->control_socket);
 	if (c->repl_enabled)
 		fprintf(f, strchr(c->repl_host, ':') ? "repl_listen [%s]:%u\n" :
 		    "repl_listen %s:%u\n", c->repl_host, c->repl_port);
 	fprintf(f, "ack_mode %s\n", c->ack_mode_local ? "local" : "replicated");
-	conf_fmt_duration(buf, sizeof(buf), c->repl_timeout_ms);
-	fprintf(f, "repl_timeout %s\n", buf);
-	conf_fmt_size(buf, sizeof(buf), c->repl_ring_bytes);
-	fprintf(f, "repl_ring %s\n", buf);
+	conf_print_duration(f, "repl_timeout", c->repl_timeout_ms);
+	conf_print_size(f, "repl_ring", c->repl_ring_bytes);
 	if (c->repl_tls_cert)
-		print_quoted(f, "repl_tls_cert", c->repl_tls_cert);
+		conf_print_quoted(f, "repl_tls_cert", c->repl_tls_cert);
 	if (c->repl_tls_key)
-		print_quoted(f, "repl_tls_key", c->repl_tls_key);
+		conf_print_quoted(f, "repl_tls_key", c->repl_tls_key);
 	if (c->repl_tls_ca)
-		print_quoted(f, "repl_tls_ca", c->repl_tls_ca);
+		conf_print_quoted(f, "repl_tls_ca", c->repl_tls_ca);
 	if (c->token)
 		fputs("token \"********\"\n", f);
 	for (i = 0; i < c->n_agent_tokens; i++) {
 		fputs("agent_token ", f);
-		put_quoted(f, c->agent_tokens[i].agent_id);
+		conf_put_quoted(f, c->agent_tokens[i].agent_id);
 		fputs(" \"********\"\n", f);
 	}
 }

@@ -361,3 +361,41 @@ conf_keyword_find(const void *table, size_t n, size_t size, const struct conf_li
 	}
 	return kw;
 }
+
+void
+conf_put_quoted(FILE *f, const char *v)
+{
+	fputc('"', f);
+	for (; *v != '\0'; v++) {
+		if (*v == '"' || *v == '\\')
+			fputc('\\', f);
+		fputc(*v, f);
+	}
+	fputc('"', f);
+}
+
+void
+conf_print_quoted(FILE *f, const char *kw, const char *v)
+{
+	fprintf(f, "%s ", kw);
+	conf_put_quoted(f, v);
+	fputc('\n', f);
+}
+
+void
+conf_print_duration(FILE *f, const char *kw, uint64_t ms)
+{
+	char buf[32];
+
+	conf_fmt_duration(buf, sizeof(buf), ms);
+	fprintf(f, "%s %s\n", kw, buf);
+}
+
+void
+conf_print_size(FILE *f, const char *kw, uint64_t v)
+{
+	char buf[32];
+
+	conf_fmt_size(buf, sizeof(buf), v);
+	fprintf(f, "%s %s\n", kw, buf);
+}

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CONF_MAX_ARGS	24
 #define CONF_MAX_ERRORS	32
@@ -104,5 +105,10 @@ fn(struct parse_state *ps, const struct conf_line *l)				\
 /* Formats for -nv output: the shortest exact unit. */
 void	conf_fmt_size(char *, size_t, uint64_t);
 void	conf_fmt_duration(char *, size_t, uint64_t ms);
+/* -nv lines: `kw "v"` (quotes and backslashes escaped, so it reads back), `kw 30s`, `kw 8G`. */
+void	conf_put_quoted(FILE *, const char *v);
+void	conf_print_quoted(FILE *, const char *kw, const char *v);
+void	conf_print_duration(FILE *, const char *kw, uint64_t ms);
+void	conf_print_size(FILE *, const char *kw, uint64_t v);
 
 #endif

@@ -313,18 +313,6 @@ ha_conf_load(struct ha_conf *c, const char *path, struct conf_errors *errs)
 }
 
 static void
-put_quoted(FILE *f, const char *kw, const char *v)
-{
-	fprintf(f, "%s \"", kw);
-	for (; *v != '\0'; v++) {
-		if (*v == '"' || *v == '\\')
-			fputc('\\', f);
-		fputc(*v, f);
-	}
-	fputs("\"\n", f);
-}
-
-static void
 put_inet(FILE *f, const char *kw, const struct sockaddr_in *sa)
 {
 	char a[INET_ADDRSTRLEN];
@@ -333,35 +321,26 @@ put_inet(FILE *f, const char *kw, const struct sockaddr_in *sa)
 	fprintf(f, "%s %s:%u\n", kw, a, ntohs(sa->sin_port));
 }
 
-static void
-put_duration(FILE *f, const char *kw, uint64_t ms)
-{
-	char buf[32];
-
-	conf_fmt_duration(buf, sizeof(buf), ms);
-	fprintf(f, "%s %s\n", kw, buf);
-}
-
 void
 ha_conf_print(const struct ha_conf *c, FILE *f)
 {
 	char a[INET_ADDRSTRLEN];
 
-	put_quoted(f, "auth_key_file", c->auth_key_file);
+	conf_print_quoted(f, "auth_key_file", c->auth_key_file);
 	put_inet(f, "bind", &c->bind);
 	fprintf(f, "cluster_id %" PRIu32 "\n", c->cluster_id);
 	if (c->collector_control != NULL)
-		put_quoted(f, "collector_control", c->collector_control);
+		conf_print_quoted(f, "collector_control", c->collector_control);
 	if (c->repl_set)
 		put_inet(f, "collector_repl", &c->repl);
-	put_quoted(f, "control_socket", c->control_socket);
+	conf_print_quoted(f, "control_socket", c->control_socket);
 	fprintf(f, "dead_after %" PRIu32 "\n", c->dead_after);
-	put_duration(f, "dead_skew", c->dead_skew_ms);
+	conf_print_duration(f, "dead_skew", c->dead_skew_ms);
 	fprintf(f, "garp_count %" PRIu32 "\n", c->garp_count);
-	put_duration(f, "garp_refresh", c->garp_refresh_ms);
-	put_duration(f, "garp_repeat", c->garp_repeat_ms);
-	put_quoted(f, "interface", c->ifname);
-	put_duration(f, "interval", c->interval_ms);
+	conf_print_duration(f, "garp_refresh", c->garp_refresh_ms);
+	conf_print_duration(f, "garp_repeat", c->garp_repeat_ms);
+	conf_print_quoted(f, "interface", c->ifname);
+	conf_print_duration(f, "interval", c->interval_ms);
 	fprintf(f, "node_id %" PRIu32 "\n", c->node_id);
 	put_inet(f, "peer", &c->peer);
 	if (c->repl_set)
@@ -370,17 +349,17 @@ ha_conf_print(const struct ha_conf *c, FILE *f)
 	fprintf(f, "priority %u\n", c->priority);
 	inet_ntop(AF_INET, &c->service_ip, a, sizeof(a));
 	fprintf(f, "service_ip %s/%u\n", a, c->prefixlen);
-	put_quoted(f, "state_file", c->state_file);
+	conf_print_quoted(f, "state_file", c->state_file);
 	if (c->stats_file != NULL)
-		put_quoted(f, "stats_file", c->stats_file);
+		conf_print_quoted(f, "stats_file", c->stats_file);
 	fprintf(f, "switchover_max_lag %" PRIu64 "\n", c->switchover_max_lag);
-	put_duration(f, "switchover_timeout", c->switchover_timeout_ms);
+	conf_print_duration(f, "switchover_timeout", c->switchover_timeout_ms);
 	if (c->track_set)
 		put_inet(f, "track", &c->track);
-	put_duration(f, "track_interval", c->track_interval_ms);
-	put_quoted(f, "user", c->user);
-	put_duration(f, "vip_lifetime", c->vip_lifetime_ms);
-	put_duration(f, "vip_renew", c->vip_renew_ms);
+	conf_print_duration(f, "track_interval", c->track_interval_ms);
+	conf_print_quoted(f, "user", c->user);
+	conf_print_duration(f, "vip_lifetime", c->vip_lifetime_ms);
+	conf_print_duration(f, "vip_renew", c->vip_renew_ms);
 }
 
 void

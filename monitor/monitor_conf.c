@@ -236,61 +236,36 @@ monitor_conf_load(struct monitor_conf *c, const char *path, struct conf_errors *
 	return rc;
 }
 
-static void
-print_quoted(FILE *f, const char *kw, const char *v)
-{
-	fprintf(f, "%s \"", kw);
-	for (; *v != '\0'; v++) {
-		if (*v == '"' || *v == '\\')
-			fputc('\\', f);
-		fputc(*v, f);
-	}
-	fputs("\"\n", f);
-}
-
 void
 monitor_conf_print(const struct monitor_conf *c, FILE *f)
 {
-	char buf[64];
-
 	fprintf(f, strchr(c->listen_host, ':') ? "listen [%s]:%u\n" : "listen %s:%u\n",
 	    c->listen_host, c->listen_port);
-	print_quoted(f, "store", c->store_path);
+	conf_print_quoted(f, "store", c->store_path);
 	if (c->stats_file)
-		print_quoted(f, "stats_file", c->stats_file);
+		conf_print_quoted(f, "stats_file", c->stats_file);
 	if (c->ha_stats_file)
-		print_quoted(f, "ha_stats_file", c->ha_stats_file);
+		conf_print_quoted(f, "ha_stats_file", c->ha_stats_file);
 	if (c->control_socket)
-		print_quoted(f, "control_socket", c->control_socket);
+		conf_print_quoted(f, "control_socket", c->control_socket);
 	if (c->assets_dir)
-		print_quoted(f, "assets", c->assets_dir);
+		conf_print_quoted(f, "assets", c->assets_dir);
 	if (c->token)
 		fputs("token \"********\"\n", f);
-	conf_fmt_size(buf, sizeof(buf), c->max_headers);
-	fprintf(f, "max_headers %s\n", buf);
-	conf_fmt_size(buf, sizeof(buf), c->max_body);
-	fprintf(f, "max_body %s\n", buf);
-	conf_fmt_duration(buf, sizeof(buf), c->http_timeout_ms);
-	fprintf(f, "http_timeout %s\n", buf);
-	conf_fmt_duration(buf, sizeof(buf), c->growth_window_ms);
-	fprintf(f, "growth_window %s\n", buf);
+	conf_print_size(f, "max_headers", c->max_headers);
+	conf_print_size(f, "max_body", c->max_body);
+	conf_print_duration(f, "http_timeout", c->http_timeout_ms);
+	conf_print_duration(f, "growth_window", c->growth_window_ms);
 	fprintf(f, "growth_floor %" PRIu64 "\n", c->growth_floor);
 	fprintf(f, "stuck_factor %" PRIu64 "\n", c->stuck_factor);
-	conf_fmt_duration(buf, sizeof(buf), c->stuck_min_ms);
-	fprintf(f, "stuck_min %s\n", buf);
-	conf_fmt_duration(buf, sizeof(buf), c->stuck_idle_ms);
-	fprintf(f, "stuck_idle %s\n", buf);
-	conf_fmt_duration(buf, sizeof(buf), c->silent_after_ms);
-	fprintf(f, "silent_after %s\n", buf);
-	conf_fmt_duration(buf, sizeof(buf), c->refresh_interval_ms);
-	fprintf(f, "refresh_interval %s\n", buf);
-	conf_fmt_duration(buf, sizeof(buf), c->alarm_interval_ms);
-	fprintf(f, "alarm_interval %s\n", buf);
-	conf_fmt_duration(buf, sizeof(buf), c->notify_timeout_ms);
-	fprintf(f, "notify_timeout %s\n", buf);
+	conf_print_duration(f, "stuck_min", c->stuck_min_ms);
+	conf_print_duration(f, "stuck_idle", c->stuck_idle_ms);
+	conf_print_duration(f, "silent_after", c->silent_after_ms);
+	conf_print_duration(f, "refresh_interval", c->refresh_interval_ms);
+	conf_print_duration(f, "alarm_interval", c->alarm_interval_ms);
+	conf_print_duration(f, "notify_timeout", c->notify_timeout_ms);
 	fprintf(f, "notify_attempts %" PRIu64 "\n", c->notify_attempts);
-	conf_fmt_duration(buf, sizeof(buf), c->notify_backoff_ms);
-	fprintf(f, "notify_backoff %s\n", buf);
+	conf_print_duration(f, "notify_backoff", c->notify_backoff_ms);
 	for (int i = 0; i < c->nreceivers; i++) {
 		const struct ae_receiver *rc = &c->receivers[i];
 
