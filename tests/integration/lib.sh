@@ -22,19 +22,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say() { printf '%s: %s\n' "$(basename "$0" .sh)" "$*"; }
+# shellcheck source=tests/common.sh
+. "$ROOT/tests/common.sh"
 die() { say "FAIL: $*"; exit 1; }
-
-# wait_until SECONDS CMD...: runs CMD every 50 ms until it succeeds; 1 on timeout.
-wait_until() {
-	local limit=$1 i
-	shift
-	for ((i = 0; i < limit * 20; i++)); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 # start_collector NAME PORT [extra config lines...]: starts collectord in $T/NAME.
 # Sets C_PID and C_PORT. PORT 0 picks a free port.

@@ -37,22 +37,9 @@ NSLIST=()
 PFX=tnd$$
 T=
 
-say() { printf '%s: %s\n' "$(basename "$0" .sh)" "$*"; }
+# shellcheck source=tests/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
 die() { say "FAIL: $*"; dump_logs; exit 1; }
-skip() { say "SKIP: $*"; exit 77; }
-
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-
-# wait_until SECONDS CMD...: CMD every 20 ms until it succeeds; 1 on timeout.
-wait_until() {
-	local limit=$1 i
-	shift
-	for ((i = 0; i < limit * 50; i++)); do
-		"$@" && return 0
-		sleep 0.02
-	done
-	return 1
-}
 
 netns_cleanup() {
 	local p n pids
