@@ -29,19 +29,18 @@
 
 #define CTL_LINE_MAX	(40 * 1024)	/* `alarm put` carries a hex record */
 #define CTL_CLIENTS_MAX	16
-#define DRAIN_WAIT_MS	5000
-#define DRAIN_POLL_MS	5
-#define ALARM_POLL_MS	1		/* a standby applies a record in about a millisecond */
-#define ALARM_WAIT_MS	5000		/* monitor/ctl.h: CTL_ALARM_TIMEOUT_MS waits longer */
+#define WAIT_POLL_MS	1		/* a standby applies a record in about a millisecond */
+#define WAIT_MAX_MS	5000		/* monitor/ctl.h: CTL_ALARM_TIMEOUT_MS waits longer */
 
 struct ctl_client {
 	struct collector	*c;
 	struct bufferevent	*bev;
-	struct event		*drain_ev;	/* polling until the standby caught up */
-	int			 drain_polls;
-	struct event		*alarm_ev;	/* an alarm write waiting for the standby */
-	uint64_t		 alarm_pos;	/* ... to apply this position */
-	uint64_t		 alarm_since_ms;	/* when the wait began (monotonic) */
+	/* A reply waiting for the standby to apply wait_pos (drain, alarm writes). */
+	struct event		*wait_ev;
+	uint64_t		 wait_pos;
+	uint64_t		 wait_since_ms;	/* monotonic */
+	int			 wait_protected_only;	/* stop waiting once unprotected */
+	void			(*wait_done)(struct ctl_client *, int applied);
 	struct ctl_client	*next;
 };
 
@@ -60,10 +59,8 @@ client_free(struct ctl_client *cl)
 			*pp = cl->next;
 			break;
 		}
-	if (cl->drain_ev != NULL)
-		event_free(cl->drain_ev);
-	if (cl->alarm_ev != NULL)
-		event_free(cl->alarm_ev);
+	if (cl->wait_ev != NULL)
+		event_free(cl->wait_ev);
 	bufferevent_free(cl->bev);
 	xfree(cl);
 	ctl_nclients--;
@@ -119,21 +116,6 @@ status_json(struct collector *c)
 	    "store_full", stats.commit_failures > 0 && stats.store_full_refusals > 0);
 }
 
-static void
-drain_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct ctl_client *cl = arg;
-	struct collector *c = cl->c;
-	uint64_t pos = store_pos(c->store), peer = repl_master_peer_pos(c);
-	struct timeval tv = { 0, DRAIN_POLL_MS * 1000 };
-
-	if (peer >= pos || ++cl->drain_polls * DRAIN_POLL_MS >= DRAIN_WAIT_MS) {
-		reply(cl, json_pack("{s:b,s:I,s:I}", "ok", peer >= pos, "log_pos",
-		    (json_int_t)pos, "peer_pos", (json_int_t)peer));
-		return;
-	}
-	evtimer_add(cl->drain_ev, &tv);
-}
 
 static int
 hexval(char ch)
@@ -177,28 +159,63 @@ mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Replies to an alarm write once the standby applied it, or the pair is not protected. */
+/*
+ * Polls until the standby has applied cl->wait_pos (or the wait no longer applies, or
+ * WAIT_MAX_MS passed), then calls wait_done and reads on. Reading is paused meanwhile, so
+ * replies keep the order of the requests.
+ */
 static void
-alarm_wait_cb(evutil_socket_t fd, short what, void *arg)
+wait_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ctl_client *cl = arg;
 	struct collector *c = cl->c;
-	struct timeval tv = { 0, ALARM_POLL_MS * 1000 };
-	int waiting = c->role == ROLE_ACTIVE && repl_master_protected(c);
+	struct timeval tv = { 0, WAIT_POLL_MS * 1000 };
+	int applied = repl_master_peer_pos(c) >= cl->wait_pos;
+	int relevant = c->role == ROLE_ACTIVE &&
+	    (!cl->wait_protected_only || repl_master_protected(c));
 
-	if (waiting && repl_master_peer_pos(c) < cl->alarm_pos &&
-	    mono_ms() - cl->alarm_since_ms < ALARM_WAIT_MS) {
-		evtimer_add(cl->alarm_ev, &tv);
+	if (!applied && relevant && mono_ms() - cl->wait_since_ms < WAIT_MAX_MS) {
+		evtimer_add(cl->wait_ev, &tv);
 		return;
 	}
-	if (waiting && repl_master_peer_pos(c) < cl->alarm_pos)
-		log_warnx("control: alarm write at %llu not applied by the standby in %d ms",
-		    (unsigned long long)cl->alarm_pos, ALARM_WAIT_MS);
-	reply(cl, json_pack("{s:b,s:I,s:b}", "ok", 1, "log_pos", (json_int_t)cl->alarm_pos,
-	    "replicated", repl_master_peer_pos(c) >= cl->alarm_pos));
+	cl->wait_done(cl, applied);
 	bufferevent_enable(cl->bev, EV_READ);
 	if (what & EV_TIMEOUT)			/* not from handle(): its loop goes on itself */
 		client_read_cb(cl->bev, cl);	/* requests that arrived meanwhile */
+}
+
+/* Starts a wait for the standby to apply pos; done replies. */
+static void
+wait_for_standby(struct ctl_client *cl, uint64_t pos, int protected_only,
+    void (*done)(struct ctl_client *, int))
+{
+	if (cl->wait_ev == NULL &&
+	    (cl->wait_ev = evtimer_new(cl->c->base, wait_cb, cl)) == NULL)
+		return reply_error(cl, "out of memory");
+	cl->wait_pos = pos;
+	cl->wait_since_ms = mono_ms();
+	cl->wait_protected_only = protected_only;
+	cl->wait_done = done;
+	bufferevent_disable(cl->bev, EV_READ);
+	wait_cb(-1, 0, cl);
+}
+
+static void
+alarm_done(struct ctl_client *cl, int applied)
+{
+	if (!applied && cl->c->role == ROLE_ACTIVE && repl_master_protected(cl->c))
+		log_warnx("control: alarm write at %llu not applied by the standby in %d ms",
+		    (unsigned long long)cl->wait_pos, WAIT_MAX_MS);
+	reply(cl, json_pack("{s:b,s:I,s:b}", "ok", 1, "log_pos", (json_int_t)cl->wait_pos,
+	    "replicated", applied));
+}
+
+static void
+drain_done(struct ctl_client *cl, int applied)
+{
+	reply(cl, json_pack("{s:b,s:I,s:I}", "ok", applied, "log_pos",
+	    (json_int_t)store_pos(cl->c->store), "peer_pos",
+	    (json_int_t)repl_master_peer_pos(cl->c)));
 }
 
 /* alarm put HEXKEY HEXVALUE | alarm del HEXKEY: monitord's state (collector/alarm_store.h). */
@@ -226,13 +243,7 @@ handle_alarm(struct ctl_client *cl, int argc, char **argv)
 	 * (while the pair is protected): an acknowledgement given in the dashboard survives a
 	 * failover right after it. Further requests wait (reading is paused).
 	 */
-	cl->alarm_pos = store_pos(cl->c->store);
-	cl->alarm_since_ms = mono_ms();
-	if (cl->alarm_ev == NULL &&
-	    (cl->alarm_ev = evtimer_new(cl->c->base, alarm_wait_cb, cl)) == NULL)
-		return reply_error(cl, "out of memory");
-	bufferevent_disable(cl->bev, EV_READ);
-	alarm_wait_cb(-1, 0, cl);
+	wait_for_standby(cl, store_pos(cl->c->store), 1, alarm_done);
 }
 
 static void
@@ -272,11 +283,7 @@ handle(struct ctl_client *cl, char *line)
 		if (c->role != ROLE_ACTIVE)
 			return reply_error(cl, "drain: not the active node");
 		role_pause(c, 1);
-		cl->drain_polls = 0;
-		if (cl->drain_ev == NULL &&
-		    (cl->drain_ev = evtimer_new(c->base, drain_cb, cl)) == NULL)
-			return reply_error(cl, "out of memory");
-		drain_cb(-1, 0, cl);
+		wait_for_standby(cl, store_pos(c->store), 0, drain_done);
 		return;
 	}
 	if (strcmp(argv[0], "alarm") == 0)
@@ -298,8 +305,8 @@ client_read_cb(struct bufferevent *bev, void *arg)
 	int i;
 
 	for (i = 0; i < 64; i++) {
-		if (cl->alarm_ev != NULL && evtimer_pending(cl->alarm_ev, NULL))
-			break;			/* an alarm write awaits the standby */
+		if (cl->wait_ev != NULL && evtimer_pending(cl->wait_ev, NULL))
+			break;			/* a reply awaits the standby */
 		if ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) == NULL)
 			break;
 		if (n > CTL_LINE_MAX)
