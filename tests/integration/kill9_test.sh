@@ -12,6 +12,13 @@ PIDS+=("$SIM")
 
 enough() { [ "$(stat c events_stored)" -gt 60000 ]; }
 wait_until 20 enough || die "no ingest before the kill"
+# The collector hangs, then dies: frames the agents sent meanwhile sit unread in its sockets,
+# so the kill always catches events that were sent but never stored (an idle collector that
+# keeps up commits what it reads within a millisecond, and a bare kill -9 often found
+# nothing in flight).
+kill -STOP "$C_PID"
+unread() { ss -Htn state established "( sport = :$PORT )" | awk '$1 > 0 { n++ } END { exit !(n > 0) }'; }
+wait_until 5 unread || die "no unread frames in the stopped collector's sockets"
 kill -9 "$C_PID"
 wait "$C_PID" 2>/dev/null
 stored_before=$(stat c events_stored)
